@@ -1,0 +1,67 @@
+using Prometheus;
+
+namespace AgentSentinel.Telemetry;
+
+/// <summary>
+/// Every metric AgentSentinel exports, in one place. Labels take only values from closed sets
+/// (decode error kinds, anomaly kinds, routes, outcomes): never an agent id, a model name or any span value.
+/// </summary>
+public static class SentinelMetrics
+{
+    // ---- ingestion -------------------------------------------------------------------------------------
+    public static readonly Counter RecordsConsumed = Metrics.CreateCounter(
+        "agentsentinel_records_consumed_total", "Records read from the source (Kafka or replay).",
+        new CounterConfiguration { LabelNames = ["source"] });
+
+    public static readonly Counter SpansDecoded = Metrics.CreateCounter(
+        "agentsentinel_spans_decoded_total", "Spans decoded and handed to the pipeline.");
+
+    public static readonly Counter DecodeFailures = Metrics.CreateCounter(
+        "agentsentinel_decode_failures_total", "Records that could not be decoded, by reason.",
+        new CounterConfiguration { LabelNames = ["reason"] });
+
+    public static readonly Counter DeadLettered = Metrics.CreateCounter(
+        "agentsentinel_dead_lettered_total", "Records copied to the dead-letter topic.");
+
+    public static readonly Counter DeadLetterFailures = Metrics.CreateCounter(
+        "agentsentinel_dead_letter_failures_total", "Dead-letter writes that failed (the record's offset is then not stored).");
+
+    public static readonly Gauge ConsumerLag = Metrics.CreateGauge(
+        "agentsentinel_kafka_consumer_lag_records", "Records between the consumer's position and the high watermark, summed over assigned partitions.");
+
+    public static readonly Gauge InFlightRecords = Metrics.CreateGauge(
+        "agentsentinel_kafka_in_flight_records", "Records handed to the pipeline whose offsets are not yet stored.");
+
+    public static readonly Counter PartitionPauses = Metrics.CreateCounter(
+        "agentsentinel_kafka_partition_pauses_total", "Times the consumer paused its partitions because too much work was in flight.");
+
+    public static readonly Histogram RecordProcessingSeconds = Metrics.CreateHistogram(
+        "agentsentinel_record_processing_seconds", "Wall time from a record being consumed to the pipeline having taken it.",
+        new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.0001, 2, 16) });
+
+    // ---- pipeline ----------------------------------------------------------------------------------------
+    public static readonly Counter TracesCompleted = Metrics.CreateCounter(
+        "agentsentinel_traces_completed_total", "Agent traces assembled and judged, by how they closed.",
+        new CounterConfiguration { LabelNames = ["closed_by"] });
+
+    public static readonly Gauge OpenTraces = Metrics.CreateGauge(
+        "agentsentinel_open_traces", "Traces being assembled.");
+
+    public static readonly Gauge ActiveAgents = Metrics.CreateGauge(
+        "agentsentinel_active_agents", "Agents with a live actor.");
+
+    public static readonly Counter LateSpans = Metrics.CreateCounter(
+        "agentsentinel_late_spans_total", "Spans that arrived after their trace was closed.");
+
+    public static readonly Counter AnomaliesDetected = Metrics.CreateCounter(
+        "agentsentinel_anomalies_detected_total", "Anomalies detected, by kind.",
+        new CounterConfiguration { LabelNames = ["kind"] });
+
+    // ---- remediation ---------------------------------------------------------------------------------------
+    public static readonly Counter FlagWrites = Metrics.CreateCounter(
+        "agentsentinel_flag_writes_total", "Flag writes, by route and outcome (applied, stale, failed).",
+        new CounterConfiguration { LabelNames = ["route", "outcome"] });
+
+    public static readonly Gauge AgentsInFallback = Metrics.CreateGauge(
+        "agentsentinel_agents_in_fallback", "Agents whose flag currently routes away from primary.");
+}
