@@ -1,1 +1,3 @@
-return 0;
+using AgentSentinel.Cli;
+
+return await SentinelCli.RunAsync(args, Console.Out, Console.Error).ConfigureAwait(false);

@@ -26,6 +26,9 @@ public static class SentinelMetrics
     public static readonly Counter DeadLetterFailures = Metrics.CreateCounter(
         "agentsentinel_dead_letter_failures_total", "Dead-letter writes that failed (the record's offset is then not stored).");
 
+    public static readonly Counter SinkFailures = Metrics.CreateCounter(
+        "agentsentinel_sink_failures_total", "Hand-offs of a decoded record to the pipeline that failed; the record is retried and its offset held.");
+
     public static readonly Gauge ConsumerLag = Metrics.CreateGauge(
         "agentsentinel_kafka_consumer_lag_records", "Records between the consumer's position and the high watermark, summed over assigned partitions.");
 
@@ -64,4 +67,7 @@ public static class SentinelMetrics
 
     public static readonly Gauge AgentsInFallback = Metrics.CreateGauge(
         "agentsentinel_agents_in_fallback", "Agents whose flag currently routes away from primary.");
+
+    public static readonly Gauge RedisConnected = Metrics.CreateGauge(
+        "agentsentinel_redis_connected", "1 while the flag store's interactive connection to Redis is up, else 0 (alert on 0 for a while).");
 }

@@ -1,0 +1,48 @@
+using AgentSentinel.Core.Traces;
+using Akka.Actor;
+
+namespace AgentSentinel.Actors.Agents;
+
+/// <summary>Messages of the agent router (<c>/user/agents</c>) and its per-agent children.</summary>
+public static class AgentProtocol
+{
+    /// <summary>
+    /// A message for one agent: the router routes on <see cref="AgentId"/> (as a cluster-sharding message extractor
+    /// would), creating the agent's actor on demand.
+    /// </summary>
+    public interface IAgentMessage
+    {
+        string AgentId { get; }
+    }
+
+    /// <summary>Command: judge one completed trace of the agent.</summary>
+    public sealed record ObserveTrace(AgentTrace Trace) : IAgentMessage
+    {
+        public string AgentId => Trace.Agent;
+    }
+
+    /// <summary>
+    /// Command to the router (flush): pass barrier <paramref name="Id"/> through every live agent to remediation, which
+    /// replies <see cref="Remediation.RemediationProtocol.BarrierPassed"/> to <paramref name="ReplyTo"/> once every agent
+    /// has handed over what it found before the barrier.
+    /// </summary>
+    public sealed record Barrier(long Id, IActorRef ReplyTo, long Watermark);
+
+    /// <summary>From the router to each agent: forward the barrier to remediation after everything received before it.</summary>
+    public sealed record AgentBarrier(long Id);
+
+    /// <summary>From an idle agent to the router: stop me (the router buffers my messages until I have stopped).</summary>
+    public sealed record Passivate
+    {
+        public static readonly Passivate Instance = new();
+    }
+
+    /// <summary>Query to the router: which agents have a live actor. Replied to with <see cref="Agents"/>.</summary>
+    public sealed record GetAgents
+    {
+        public static readonly GetAgents Instance = new();
+    }
+
+    /// <summary>The agents with a live actor, in ordinal order.</summary>
+    public sealed record Agents(IReadOnlyList<string> AgentIds);
+}

@@ -1,0 +1,31 @@
+using AgentSentinel.Core.Anomalies;
+
+namespace AgentSentinel.Cli.Demo;
+
+/// <summary>A fault the demo injects into an agent's primary path.</summary>
+internal enum FaultKind
+{
+    None,
+    /// <summary>Every model call uses many times its usual tokens (a prompt that loops, a context that explodes).</summary>
+    TokenBlowUp,
+    /// <summary>Every model call is several times slower (a degraded provider region).</summary>
+    LatencyRegression,
+}
+
+internal static class FaultKindExtensions
+{
+    /// <summary>The anomaly kind that counts as detecting this fault.</summary>
+    public static string ExpectedAnomaly(this FaultKind fault) => fault switch
+    {
+        FaultKind.TokenBlowUp => AnomalyKinds.TokenSpike,
+        FaultKind.LatencyRegression => AnomalyKinds.LatencySpike,
+        _ => string.Empty,
+    };
+
+    public static string Describe(this FaultKind fault) => fault switch
+    {
+        FaultKind.TokenBlowUp => "token blow-up",
+        FaultKind.LatencyRegression => "latency regression",
+        _ => "none",
+    };
+}

@@ -1,0 +1,144 @@
+using AgentSentinel.Actors;
+using AgentSentinel.Detection;
+using AgentSentinel.Kafka;
+using AgentSentinel.Otlp;
+using AgentSentinel.Redis.Flags;
+using Microsoft.Extensions.Configuration;
+
+namespace AgentSentinel.Cli.Hosting;
+
+/// <summary>A configuration that cannot start the service; the message lists every problem, each naming its key.</summary>
+internal sealed class ConfigurationException(string message) : Exception(message);
+
+/// <summary>Where the metrics and health endpoints listen.</summary>
+internal sealed class MetricsOptions
+{
+    public const string SectionName = "Metrics";
+
+    public string Host { get; set; } = "0.0.0.0";
+
+    public int Port { get; set; } = 9464;
+
+    public IEnumerable<string> Validate()
+    {
+        if (Port is < 0 or > 65535)
+        {
+            yield return $"{SectionName}:Port must be between 0 and 65535 (0 picks a free port)";
+        }
+
+        if (string.IsNullOrWhiteSpace(Host))
+        {
+            yield return $"{SectionName}:Host is required";
+        }
+    }
+}
+
+/// <summary>
+/// Every component's options, bound from one configuration (a JSON file, then environment variables
+/// <c>AGENTSENTINEL__Section__Key</c>) and validated together: startup fails with every problem listed by key.
+/// Defaults live in the options classes; an empty configuration is valid except where a connection is required.
+/// </summary>
+internal sealed class SentinelSettings
+{
+    public const string EnvironmentPrefix = "AGENTSENTINEL__";
+
+    public OtlpDecoderOptions Otlp { get; } = new();
+    public KafkaReceiverOptions Kafka { get; } = new();
+    public RedisFlagStoreOptions Redis { get; } = new();
+    public DetectionOptions Detection { get; } = new();
+    public RemediationOptions Remediation { get; } = new();
+    public PipelineOptions Pipeline { get; } = new();
+    public MetricsOptions Metrics { get; } = new();
+
+    /// <summary>Loads and binds; throws <see cref="ConfigurationException"/> naming the key of anything that does not bind.</summary>
+    public static SentinelSettings Load(string? configFile, bool includeEnvironment = true)
+    {
+        var builder = new ConfigurationBuilder();
+        if (configFile is not null)
+        {
+            if (!File.Exists(configFile))
+            {
+                throw new ConfigurationException($"--config {configFile}: no such file");
+            }
+
+            builder.AddJsonFile(Path.GetFullPath(configFile), optional: false, reloadOnChange: false);
+        }
+
+        if (includeEnvironment)
+        {
+            builder.AddEnvironmentVariables(EnvironmentPrefix);
+        }
+
+        IConfigurationRoot configuration;
+        try
+        {
+            configuration = builder.Build();
+        }
+        catch (Exception e) when (e is FormatException or InvalidDataException or IOException)
+        {
+            throw new ConfigurationException($"{configFile}: {e.Message}");
+        }
+
+        var settings = new SentinelSettings();
+        var known = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        Bind(configuration, OtlpDecoderOptions.SectionName, settings.Otlp, known);
+        Bind(configuration, KafkaReceiverOptions.SectionName, settings.Kafka, known);
+        Bind(configuration, RedisFlagStoreOptions.SectionName, settings.Redis, known);
+        Bind(configuration, DetectionOptions.SectionName, settings.Detection, known);
+        Bind(configuration, RemediationOptions.SectionName, settings.Remediation, known);
+        Bind(configuration, PipelineOptions.SectionName, settings.Pipeline, known);
+        Bind(configuration, MetricsOptions.SectionName, settings.Metrics, known);
+        var unknown = configuration.GetChildren().Select(c => c.Key).Where(k => !known.Contains(k)).ToList();
+        if (unknown.Count > 0)
+        {
+            throw new ConfigurationException(string.Join('\n', unknown.Select(k => $"{k}: unknown section (known: {string.Join(", ", known)})")));
+        }
+
+        return settings;
+    }
+
+    /// <summary>Every validation error of the components a command uses, each naming its key.</summary>
+    public IReadOnlyList<string> Validate(bool kafka, bool redis)
+    {
+        var errors = new List<string>();
+        errors.AddRange(Otlp.Validate());
+        errors.AddRange(Detection.Validate());
+        errors.AddRange(Remediation.Validate());
+        errors.AddRange(Pipeline.Validate());
+        errors.AddRange(Metrics.Validate());
+        if (kafka)
+        {
+            errors.AddRange(Kafka.Validate());
+        }
+
+        if (redis)
+        {
+            errors.AddRange(Redis.Validate());
+        }
+
+        return errors;
+    }
+
+    public void ThrowIfInvalid(bool kafka, bool redis)
+    {
+        var errors = Validate(kafka, redis);
+        if (errors.Count > 0)
+        {
+            throw new ConfigurationException(string.Join('\n', errors.Select(e => "  " + e)));
+        }
+    }
+
+    private static void Bind(IConfiguration configuration, string section, object options, HashSet<string> known)
+    {
+        known.Add(section);
+        try
+        {
+            configuration.GetSection(section).Bind(options, o => o.ErrorOnUnknownConfiguration = true);
+        }
+        catch (InvalidOperationException e)
+        {
+            // The binder names the key path ("Failed to convert configuration value at 'Kafka:MaxInFlightRecords' ...").
+            throw new ConfigurationException($"  {e.Message}{(e.InnerException is { } inner ? " (" + inner.Message + ")" : string.Empty)}");
+        }
+    }
+}

@@ -1,0 +1,81 @@
+using AgentSentinel.Cli.CommandLine;
+using AgentSentinel.Cli.Commands;
+using AgentSentinel.Cli.Hosting;
+
+namespace AgentSentinel.Cli;
+
+/// <summary>The <c>agentsentinel</c> command line: dispatches to a command and maps failures to exit codes.</summary>
+internal static class SentinelCli
+{
+    public const int Ok = 0;
+    public const int Failed = 1;
+    public const int UsageError = 2;
+
+    private const string Usage = """
+        usage: agentsentinel <command> [options]
+
+        commands:
+          run           consume the trace topic, detect, remediate (production)
+                        --config FILE      JSON configuration (env AGENTSENTINEL__Section__Key overrides)
+          demo          the embedded demo: mock Kafka + private redis-server + a simulated agent fleet
+                        --agents N (20)  --duration 90s  --seed N (7)  --report FILE.json
+          replay        run the pipeline over recorded Kafka record values, in event time, no Kafka or Redis
+                        --input PATH  [--format auto|otlp_proto|otlp_json]  --report FILE.json  [--config FILE]
+          check-config  validate a configuration file and exit
+                        --config FILE
+        """;
+
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
+    {
+        if (args.Length == 0 || args[0] is "help" or "--help" or "-h")
+        {
+            await output.WriteLineAsync(Usage).ConfigureAwait(false);
+            return args.Length == 0 ? UsageError : Ok;
+        }
+
+        using var cancellation = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCancel = (_, e) =>
+        {
+            e.Cancel = true;
+            cancellation.Cancel();
+        };
+        Console.CancelKeyPress += onCancel;
+        using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(
+            System.Runtime.InteropServices.PosixSignal.SIGTERM,
+            ctx =>
+            {
+                ctx.Cancel = true;
+                cancellation.Cancel();
+            });
+        try
+        {
+            var rest = args.Skip(1).ToArray();
+            return args[0] switch
+            {
+                "run" => await RunCommand.ExecuteAsync(rest, output, cancellation.Token).ConfigureAwait(false),
+                "demo" => await DemoCommand.ExecuteAsync(rest, output, cancellation.Token).ConfigureAwait(false),
+                "replay" => await ReplayCommand.ExecuteAsync(rest, output, cancellation.Token).ConfigureAwait(false),
+                "check-config" => CheckConfigCommand.Execute(rest, output),
+                _ => throw new UsageException($"unknown command '{args[0]}'"),
+            };
+        }
+        catch (UsageException e)
+        {
+            await error.WriteLineAsync($"agentsentinel: {e.Message}\n\n{Usage}").ConfigureAwait(false);
+            return UsageError;
+        }
+        catch (ConfigurationException e)
+        {
+            await error.WriteLineAsync($"agentsentinel: invalid configuration:\n{e.Message}").ConfigureAwait(false);
+            return UsageError;
+        }
+        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+        {
+            return Ok;
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
+    }
+}

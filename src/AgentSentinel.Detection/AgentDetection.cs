@@ -1,0 +1,78 @@
+using AgentSentinel.Core.Anomalies;
+using AgentSentinel.Core.Pipeline;
+using AgentSentinel.Core.Traces;
+using AgentSentinel.Detection.Baselines;
+using AgentSentinel.Detection.Detectors;
+using AgentSentinel.Detection.Features;
+
+namespace AgentSentinel.Detection;
+
+/// <summary>
+/// Everything one agent is judged by: its detectors (and their baselines) and a feature extractor. Computes the
+/// features of each trace once, runs every detector in order, and reports each baseline once when it finishes its
+/// warm-up. Pure and deterministic; not thread-safe (one per agent actor).
+/// </summary>
+public sealed class AgentDetection
+{
+    private readonly IAgentDetector[] _detectors;
+    private readonly (FeatureBaseline Feature, bool Ready)[] _baselines;
+    private readonly TraceFeatureExtractor _extractor = new();
+
+    /// <param name="agent">The agent judged.</param>
+    /// <param name="options">Detection settings (validated by the caller).</param>
+    /// <param name="detectors">The detectors to run; <see cref="DetectorSet.CreateDefault"/> when null.</param>
+    public AgentDetection(string agent, DetectionOptions options, IEnumerable<IAgentDetector>? detectors = null)
+    {
+        ArgumentNullException.ThrowIfNull(agent);
+        ArgumentNullException.ThrowIfNull(options);
+        Agent = agent;
+        _detectors = [.. detectors ?? DetectorSet.CreateDefault(options)];
+        _baselines = [.. _detectors.SelectMany(d => d.Baselines).Select(b => (b, false))];
+    }
+
+    /// <summary>The agent judged.</summary>
+    public string Agent { get; }
+
+    /// <summary>The detectors, in the order they run.</summary>
+    public IReadOnlyList<IAgentDetector> Detectors => _detectors;
+
+    /// <summary>Traces observed.</summary>
+    public long Traces { get; private set; }
+
+    /// <summary>
+    /// Judges one trace with every detector, appending what it finds to <paramref name="anomalies"/> and any baseline
+    /// whose warm-up completed to <paramref name="baselinesReady"/> (stamped with the trace's event time).
+    /// </summary>
+    /// <returns>The trace's features (per-call memories valid until the next call).</returns>
+    public TraceFeatures Observe(AgentTrace trace, ICollection<Anomaly> anomalies, ICollection<BaselineReady> baselinesReady)
+    {
+        ArgumentNullException.ThrowIfNull(trace);
+        ArgumentNullException.ThrowIfNull(anomalies);
+        ArgumentNullException.ThrowIfNull(baselinesReady);
+        Traces++;
+        var features = _extractor.Compute(trace);
+        foreach (var detector in _detectors)
+        {
+            if (detector.Observe(trace, features) is { } anomaly)
+            {
+                anomalies.Add(anomaly);
+            }
+        }
+
+        for (var i = 0; i < _baselines.Length; i++)
+        {
+            ref var entry = ref _baselines[i];
+            var baseline = entry.Feature.Baseline;
+            if (entry.Ready || !baseline.IsWarm)
+            {
+                continue;
+            }
+
+            entry.Ready = true;
+            baselinesReady.Add(new BaselineReady(
+                Agent, entry.Feature.Feature, baseline.Median, baseline.Spread, (int)Math.Min(int.MaxValue, baseline.TotalSamples), trace.CompletedAtUnixNano));
+        }
+
+        return features;
+    }
+}

@@ -1,0 +1,146 @@
+using AgentSentinel.Detection.Baselines;
+
+namespace AgentSentinel.Detection;
+
+/// <summary>
+/// Settings of the per-agent baselines and spike detectors (configuration section <c>Detection</c>).
+/// Defaults are chosen for agents that complete a trace every few seconds; see the README for the reasoning.
+/// </summary>
+public sealed class DetectionOptions
+{
+    public const string SectionName = "Detection";
+
+    /// <summary>Recent values each baseline keeps (the rolling window).</summary>
+    public int WindowSize { get; set; } = 256;
+
+    /// <summary>Values a baseline needs before it judges anything.</summary>
+    public int WarmupSamples { get; set; } = 30;
+
+    /// <summary>Once warm, values enter a baseline clipped to median ± this many spreads (winsorising).</summary>
+    public double WinsorizeSpreads { get; set; } = 3.0;
+
+    /// <summary>The spread is at least this share of |median|, so a near-constant series does not fire on tiny moves.</summary>
+    public double RelativeSpreadFloor { get; set; } = 0.05;
+
+    /// <summary>The spread of token features is at least this many tokens.</summary>
+    public double TokenSpreadFloor { get; set; } = 10;
+
+    /// <summary>The spread of latency features is at least this many milliseconds.</summary>
+    public double LatencySpreadFloorMs { get; set; } = 25;
+
+    /// <summary>Robust distance (spreads above the median) at which a per-trace feature counts as a spike.</summary>
+    public double TraceThreshold { get; set; } = 6.0;
+
+    /// <summary>
+    /// Robust distance for per-call features. Higher than <see cref="TraceThreshold"/> because a trace is judged by its
+    /// largest call against a baseline of single calls, which a trace of many calls exceeds more often by chance.
+    /// </summary>
+    public double CallThreshold { get; set; } = 8.0;
+
+    /// <summary>A spike must also be at least this multiple of the median (guards tight baselines against small absolute moves).</summary>
+    public double MinRelativeChange { get; set; } = 1.5;
+
+    /// <summary>A single trace at least this many times the threshold starts an episode without confirmation.</summary>
+    public double ExtremeFactor { get; set; } = 3.0;
+
+    /// <summary>Traces beyond threshold (M) needed among the last <see cref="ConfirmWindow"/> judged traces.</summary>
+    public int ConfirmCount { get; set; } = 2;
+
+    /// <summary>Judged traces (N) over which <see cref="ConfirmCount"/> is counted.</summary>
+    public int ConfirmWindow { get; set; } = 4;
+
+    /// <summary>Consecutive normal traces that end an episode and re-arm the detector.</summary>
+    public int RearmAfter { get; set; } = 8;
+
+    /// <summary>Exemplar trace ids carried by an anomaly (the flag contract allows at most 5).</summary>
+    public int MaxExemplars { get; set; } = 5;
+
+    /// <summary>Whether agents get the token spike detector.</summary>
+    public bool TokenSpikeEnabled { get; set; } = true;
+
+    /// <summary>Whether agents get the latency spike detector.</summary>
+    public bool LatencySpikeEnabled { get; set; } = true;
+
+    /// <summary>A baseline with these settings and the given absolute spread floor.</summary>
+    public RobustBaseline CreateBaseline(double absoluteSpreadFloor) =>
+        new(WindowSize, WarmupSamples, RelativeSpreadFloor, absoluteSpreadFloor, WinsorizeSpreads);
+
+    /// <summary>Every problem with these settings, each naming its key (empty when valid).</summary>
+    public IEnumerable<string> Validate()
+    {
+        const string P = SectionName + ":";
+        if (WindowSize is < 16 or > 65_536)
+        {
+            yield return $"{P}{nameof(WindowSize)} must be between 16 and 65536 (was {WindowSize})";
+        }
+
+        if (WarmupSamples < 5)
+        {
+            yield return $"{P}{nameof(WarmupSamples)} must be ≥ 5 (was {WarmupSamples})";
+        }
+        else if (WarmupSamples > WindowSize)
+        {
+            yield return $"{P}{nameof(WarmupSamples)} must be ≤ {nameof(WindowSize)} ({WindowSize}) (was {WarmupSamples})";
+        }
+
+        if (!(WinsorizeSpreads >= 1))
+        {
+            yield return $"{P}{nameof(WinsorizeSpreads)} must be ≥ 1 (was {WinsorizeSpreads})";
+        }
+
+        if (!(RelativeSpreadFloor is >= 0 and <= 1))
+        {
+            yield return $"{P}{nameof(RelativeSpreadFloor)} must be between 0 and 1 (was {RelativeSpreadFloor})";
+        }
+
+        if (!(TokenSpreadFloor > 0) || !double.IsFinite(TokenSpreadFloor))
+        {
+            yield return $"{P}{nameof(TokenSpreadFloor)} must be > 0 (was {TokenSpreadFloor})";
+        }
+
+        if (!(LatencySpreadFloorMs > 0) || !double.IsFinite(LatencySpreadFloorMs))
+        {
+            yield return $"{P}{nameof(LatencySpreadFloorMs)} must be > 0 (was {LatencySpreadFloorMs})";
+        }
+
+        if (!(TraceThreshold is >= 1 and <= 1000))
+        {
+            yield return $"{P}{nameof(TraceThreshold)} must be between 1 and 1000 (was {TraceThreshold})";
+        }
+
+        if (!(CallThreshold is >= 1 and <= 1000))
+        {
+            yield return $"{P}{nameof(CallThreshold)} must be between 1 and 1000 (was {CallThreshold})";
+        }
+
+        if (!(MinRelativeChange is >= 1 and <= 1000))
+        {
+            yield return $"{P}{nameof(MinRelativeChange)} must be between 1 and 1000 (was {MinRelativeChange})";
+        }
+
+        if (!(ExtremeFactor is >= 1 and <= 1000))
+        {
+            yield return $"{P}{nameof(ExtremeFactor)} must be between 1 and 1000 (was {ExtremeFactor})";
+        }
+
+        if (ConfirmWindow is < 1 or > 64)
+        {
+            yield return $"{P}{nameof(ConfirmWindow)} must be between 1 and 64 (was {ConfirmWindow})";
+        }
+
+        if (ConfirmCount < 1 || ConfirmCount > Math.Max(1, ConfirmWindow))
+        {
+            yield return $"{P}{nameof(ConfirmCount)} must be between 1 and {nameof(ConfirmWindow)} ({ConfirmWindow}) (was {ConfirmCount})";
+        }
+
+        if (RearmAfter is < 1 or > 100_000)
+        {
+            yield return $"{P}{nameof(RearmAfter)} must be between 1 and 100000 (was {RearmAfter})";
+        }
+
+        if (MaxExemplars is < 1 or > 5)
+        {
+            yield return $"{P}{nameof(MaxExemplars)} must be between 1 and 5 (was {MaxExemplars})";
+        }
+    }
+}

@@ -1,0 +1,65 @@
+using AgentSentinel.Core.Anomalies;
+using AgentSentinel.Core.Traces;
+using AgentSentinel.Detection.Baselines;
+using AgentSentinel.Detection.Features;
+
+namespace AgentSentinel.Detection.Detectors;
+
+/// <summary>
+/// One detector for one agent. It judges each completed trace of that agent against the agent's own history and
+/// returns an anomaly when an episode starts. Implementations are stateful, single-threaded (one per agent actor)
+/// and deterministic: the same traces in the same order give the same anomalies, bit for bit. No wall clock.
+/// </summary>
+public interface IAgentDetector
+{
+    /// <summary>The anomaly kind this detector emits (one of <see cref="AnomalyKinds"/>).</summary>
+    string Kind { get; }
+
+    /// <summary>The baselines the detector keeps, so that the owner can report when each finishes its warm-up.</summary>
+    IReadOnlyList<FeatureBaseline> Baselines { get; }
+
+    /// <summary>Judges one trace, then learns from it.</summary>
+    /// <returns>An anomaly when this trace starts an episode, else null.</returns>
+    Anomaly? Observe(AgentTrace trace, in TraceFeatures features);
+}
+
+/// <summary>A named baseline of one feature (names are snake case and stable: they appear in reports and flags).</summary>
+public sealed record FeatureBaseline(string Feature, RobustBaseline Baseline);
+
+/// <summary>The feature names the built-in detectors use.</summary>
+public static class FeatureNames
+{
+    /// <summary>Sum of the counted model calls' total tokens in one trace.</summary>
+    public const string TokensPerTrace = "tokens_per_trace";
+
+    /// <summary>One model call's total tokens (a trace is judged by its largest call).</summary>
+    public const string TokensPerLlmCall = "tokens_per_llm_call";
+
+    /// <summary>Trace duration from the first span start to the last span end, in milliseconds.</summary>
+    public const string TraceDurationMs = "trace_duration_ms";
+
+    /// <summary>One model call's duration in milliseconds (a trace is judged by its slowest call).</summary>
+    public const string LlmCallLatencyMs = "llm_call_latency_ms";
+}
+
+/// <summary>The detectors every agent gets.</summary>
+public static class DetectorSet
+{
+    /// <summary>The built-in detectors enabled by <paramref name="options"/>: token spikes, then latency spikes.</summary>
+    public static IReadOnlyList<IAgentDetector> CreateDefault(DetectionOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var detectors = new List<IAgentDetector>(2);
+        if (options.TokenSpikeEnabled)
+        {
+            detectors.Add(new TokenSpikeDetector(options));
+        }
+
+        if (options.LatencySpikeEnabled)
+        {
+            detectors.Add(new LatencySpikeDetector(options));
+        }
+
+        return detectors;
+    }
+}

@@ -1,0 +1,77 @@
+using AgentSentinel.Core.Anomalies;
+using AgentSentinel.Detection.Baselines;
+
+namespace AgentSentinel.Detection.Detectors;
+
+/// <summary>
+/// The verdict on one trace over a detector's features: whether any warm feature judged it, whether any lies beyond
+/// its threshold, and the most severe such feature (largest distance relative to its own threshold).
+/// A value type filled on the stack: judging allocates nothing.
+/// </summary>
+public struct SpikeJudgement
+{
+    /// <summary>At least one feature had a value and a warm baseline.</summary>
+    public bool Judged { get; private set; }
+
+    /// <summary>At least one feature lies beyond its threshold and the minimum relative change.</summary>
+    public bool Beyond { get; private set; }
+
+    /// <summary>The most severe feature lies at least <c>ExtremeFactor × threshold</c> spreads above its median.</summary>
+    public bool Extreme { get; private set; }
+
+    /// <summary>The most severe feature beyond its threshold (null when none is).</summary>
+    public string? Feature { get; private set; }
+
+    public double Observed { get; private set; }
+
+    public double Median { get; private set; }
+
+    public double Spread { get; private set; }
+
+    public double Distance { get; private set; }
+
+    private double _severity;
+
+    /// <summary>
+    /// Judges <paramref name="observed"/> against <paramref name="baseline"/> (before the baseline learns from it).
+    /// Upward only: a value counts when it lies at least <paramref name="threshold"/> spreads above the median AND at
+    /// least <paramref name="minRelativeChange"/> times the median, so that a tight baseline does not fire on a small
+    /// absolute move.
+    /// </summary>
+    public void Consider(string feature, double observed, RobustBaseline baseline, double threshold, double minRelativeChange, double extremeFactor)
+    {
+        ArgumentNullException.ThrowIfNull(baseline);
+        if (!baseline.IsWarm || !double.IsFinite(observed))
+        {
+            return;
+        }
+
+        Judged = true;
+        var median = baseline.Median;
+        var spread = baseline.Spread;
+        var distance = (observed - median) / spread;
+        if (distance < threshold || observed < minRelativeChange * median)
+        {
+            return;
+        }
+
+        Beyond = true;
+        var severity = distance / threshold;
+        if (severity <= _severity)
+        {
+            return;
+        }
+
+        _severity = severity;
+        Extreme = distance >= extremeFactor * threshold;
+        Feature = feature;
+        Observed = observed;
+        Median = median;
+        Spread = spread;
+        Distance = distance;
+    }
+
+    /// <summary>The explanation of the most severe feature.</summary>
+    public readonly AnomalyExplanation ToExplanation() =>
+        new(Feature ?? string.Empty, Observed, Median, Spread, Distance);
+}

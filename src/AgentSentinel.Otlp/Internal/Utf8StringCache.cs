@@ -1,0 +1,106 @@
+using System.Buffers.Binary;
+using System.Numerics;
+using System.Text;
+
+namespace AgentSentinel.Otlp.Internal;
+
+/// <summary>
+/// A bounded intern table from UTF-8 bytes to strings, so that the agent, model, provider, tool and service names
+/// that repeat in every record do not allocate. Fixed size, two-way set associative, overwrite on collision: memory is
+/// bounded whatever the cardinality of the input, and a miss costs one string (the price of an uncached decode).
+/// <para>
+/// Thread-safe without locks: entries are immutable and published by a single reference write, so a race can only
+/// cost an extra allocation, never a wrong string.
+/// </para>
+/// </summary>
+internal sealed class Utf8StringCache
+{
+    /// <summary>Longer values are decoded but not cached (names are short; long values are never hot).</summary>
+    public const int MaxCachedLength = 256;
+
+    private readonly Entry?[] _entries;
+    private readonly int _mask;
+
+    public Utf8StringCache(int capacity = 4096)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 16);
+        var size = (int)BitOperations.RoundUpToPowerOf2((uint)capacity);
+        _entries = new Entry?[size];
+        _mask = size - 2; // even slot index: the pair (i, i + 1) is one set
+    }
+
+    public int Capacity => _entries.Length;
+
+    public string GetOrAdd(ReadOnlySpan<byte> utf8)
+    {
+        if (utf8.IsEmpty)
+        {
+            return string.Empty;
+        }
+
+        if (utf8.Length > MaxCachedLength)
+        {
+            return Encoding.UTF8.GetString(utf8);
+        }
+
+        var hash = Hash(utf8);
+        var slot = (int)(hash ^ (hash >> 29)) & _mask;
+        var entries = _entries;
+        var first = entries[slot];
+        if (first is not null && first.Hash == hash && utf8.SequenceEqual(first.Utf8))
+        {
+            return first.Value;
+        }
+
+        var second = entries[slot + 1];
+        if (second is not null && second.Hash == hash && utf8.SequenceEqual(second.Utf8))
+        {
+            return second.Value;
+        }
+
+        var value = Encoding.UTF8.GetString(utf8);
+        var entry = new Entry(hash, utf8.ToArray(), value);
+
+        // Fill an empty way first; otherwise demote the first way and overwrite it (a cheap LRU-ish policy).
+        if (first is null)
+        {
+            entries[slot] = entry;
+        }
+        else
+        {
+            entries[slot + 1] = first;
+            entries[slot] = entry;
+        }
+
+        return value;
+    }
+
+    /// <summary>FNV-1a over 8-byte words (then the tail), with a final avalanche: fast for short names.</summary>
+    internal static ulong Hash(ReadOnlySpan<byte> bytes)
+    {
+        var h = Fnv1a64.OffsetBasis ^ (ulong)bytes.Length;
+        while (bytes.Length >= 8)
+        {
+            h = (h ^ BinaryPrimitives.ReadUInt64LittleEndian(bytes)) * Fnv1a64.Prime;
+            bytes = bytes[8..];
+        }
+
+        foreach (var b in bytes)
+        {
+            h = (h ^ b) * Fnv1a64.Prime;
+        }
+
+        h ^= h >> 32;
+        h *= 0x9E3779B97F4A7C15UL;
+        return h ^ (h >> 29);
+    }
+
+    private sealed class Entry(ulong hash, byte[] utf8, string value)
+    {
+        public ulong Hash { get; } = hash;
+
+        public byte[] Utf8 { get; } = utf8;
+
+        public string Value { get; } = value;
+    }
+}

@@ -1,0 +1,397 @@
+using AgentSentinel.Core.Spans;
+
+namespace AgentSentinel.Otlp.Normalization;
+
+/// <summary>
+/// Value vocabularies of the conventions: operation names and span kinds to <see cref="SpanOperation"/>, provider
+/// finish reasons to <see cref="FinishReasons"/>. Values are compared case-insensitively (ASCII) without allocating.
+/// </summary>
+internal static class ConventionVocabulary
+{
+    /// <summary>Longer values are not vocabulary words: they map to <see cref="SpanOperation.Other"/> / <see cref="FinishReasons.Other"/>.</summary>
+    private const int MaxWordLength = 48;
+
+    public static SpanOperation Operation(AttributeId source, ReadOnlySpan<byte> value)
+    {
+        if (value.IsEmpty)
+        {
+            return SpanOperation.Unknown;
+        }
+
+        if (value.Length > MaxWordLength)
+        {
+            return SpanOperation.Other;
+        }
+
+        Span<byte> lower = stackalloc byte[MaxWordLength];
+        var word = ToLowerAscii(value, lower);
+        return source switch
+        {
+            AttributeId.GenAiOperationName => GenAiOperation(word),
+            AttributeId.TraceloopSpanKind => TraceloopSpanKind(word),
+            AttributeId.LlmRequestType => LlmRequestType(word),
+            AttributeId.OpenInferenceSpanKind => OpenInferenceSpanKind(word),
+            AttributeId.AiOperationId => VercelOperation(word),
+            AttributeId.LangsmithSpanKind => LangsmithSpanKind(word),
+            AttributeId.LangfuseObservationType => LangfuseObservationType(word),
+            _ => SpanOperation.Other,
+        };
+    }
+
+    /// <summary>
+    /// <c>gen_ai.operation.name</c>: the OTel well-known values, plus the non-standard ones emitted by OpenLIT
+    /// (<c>embedding</c>, <c>vectordb</c>, <c>framework</c>, <c>agent</c>, <c>execute_task</c>, <c>model_request</c>, ...)
+    /// and LangSmith (run types such as <c>chain</c>).
+    /// </summary>
+    internal static SpanOperation GenAiOperation(ReadOnlySpan<byte> w)
+    {
+        if (w.SequenceEqual("chat"u8))
+        {
+            return SpanOperation.Chat;
+        }
+
+        if (w.SequenceEqual("execute_tool"u8))
+        {
+            return SpanOperation.ExecuteTool;
+        }
+
+        if (w.SequenceEqual("invoke_agent"u8) || w.SequenceEqual("agent"u8))
+        {
+            return SpanOperation.InvokeAgent;
+        }
+
+        if (w.SequenceEqual("text_completion"u8) || w.SequenceEqual("completion"u8))
+        {
+            return SpanOperation.TextCompletion;
+        }
+
+        if (w.SequenceEqual("generate_content"u8))
+        {
+            return SpanOperation.GenerateContent;
+        }
+
+        if (w.SequenceEqual("embeddings"u8) || w.SequenceEqual("embedding"u8))
+        {
+            return SpanOperation.Embeddings;
+        }
+
+        if (w.SequenceEqual("retrieval"u8) || w.SequenceEqual("retrieve"u8) || w.SequenceEqual("vectordb"u8))
+        {
+            return SpanOperation.Retrieval;
+        }
+
+        if (w.SequenceEqual("rerank"u8))
+        {
+            return SpanOperation.Rerank;
+        }
+
+        if (w.SequenceEqual("create_agent"u8))
+        {
+            return SpanOperation.CreateAgent;
+        }
+
+        if (w.SequenceEqual("invoke_workflow"u8) || w.SequenceEqual("workflow"u8) || w.SequenceEqual("framework"u8)
+            || w.SequenceEqual("team"u8) || w.SequenceEqual("graph_execution"u8))
+        {
+            return SpanOperation.InvokeWorkflow;
+        }
+
+        if (w.SequenceEqual("chain"u8) || w.SequenceEqual("execute_task"u8) || w.SequenceEqual("task"u8))
+        {
+            return SpanOperation.Chain;
+        }
+
+        if (w.SequenceEqual("model_request"u8))
+        {
+            return SpanOperation.Chat;
+        }
+
+        if (w.SequenceEqual("guardrail"u8))
+        {
+            return SpanOperation.Guardrail;
+        }
+
+        if (w.SequenceEqual("evaluate"u8) || w.SequenceEqual("evaluation"u8) || w.SequenceEqual("evaluator"u8))
+        {
+            return SpanOperation.Evaluator;
+        }
+
+        return SpanOperation.Other;
+    }
+
+    /// <summary>OpenLLMetry <c>traceloop.span.kind</c>: workflow, task, agent, tool.</summary>
+    internal static SpanOperation TraceloopSpanKind(ReadOnlySpan<byte> w)
+    {
+        if (w.SequenceEqual("workflow"u8))
+        {
+            return SpanOperation.InvokeWorkflow;
+        }
+
+        if (w.SequenceEqual("task"u8))
+        {
+            return SpanOperation.Chain;
+        }
+
+        if (w.SequenceEqual("agent"u8))
+        {
+            return SpanOperation.InvokeAgent;
+        }
+
+        return w.SequenceEqual("tool"u8) ? SpanOperation.ExecuteTool : SpanOperation.Other;
+    }
+
+    /// <summary>OpenLLMetry legacy <c>llm.request.type</c>: chat, completion, embedding, rerank.</summary>
+    internal static SpanOperation LlmRequestType(ReadOnlySpan<byte> w)
+    {
+        if (w.SequenceEqual("chat"u8))
+        {
+            return SpanOperation.Chat;
+        }
+
+        if (w.SequenceEqual("completion"u8))
+        {
+            return SpanOperation.TextCompletion;
+        }
+
+        if (w.SequenceEqual("embedding"u8) || w.SequenceEqual("embeddings"u8))
+        {
+            return SpanOperation.Embeddings;
+        }
+
+        return w.SequenceEqual("rerank"u8) ? SpanOperation.Rerank : SpanOperation.Other;
+    }
+
+    /// <summary>OpenInference <c>openinference.span.kind</c> (upper case on the wire).</summary>
+    internal static SpanOperation OpenInferenceSpanKind(ReadOnlySpan<byte> w)
+    {
+        if (w.SequenceEqual("llm"u8))
+        {
+            return SpanOperation.Chat;
+        }
+
+        if (w.SequenceEqual("tool"u8))
+        {
+            return SpanOperation.ExecuteTool;
+        }
+
+        if (w.SequenceEqual("agent"u8))
+        {
+            return SpanOperation.InvokeAgent;
+        }
+
+        if (w.SequenceEqual("chain"u8))
+        {
+            return SpanOperation.Chain;
+        }
+
+        if (w.SequenceEqual("embedding"u8))
+        {
+            return SpanOperation.Embeddings;
+        }
+
+        if (w.SequenceEqual("retriever"u8))
+        {
+            return SpanOperation.Retrieval;
+        }
+
+        if (w.SequenceEqual("reranker"u8))
+        {
+            return SpanOperation.Rerank;
+        }
+
+        if (w.SequenceEqual("guardrail"u8))
+        {
+            return SpanOperation.Guardrail;
+        }
+
+        return w.SequenceEqual("evaluator"u8) ? SpanOperation.Evaluator : SpanOperation.Other;
+    }
+
+    /// <summary>
+    /// Vercel AI SDK <c>ai.operationId</c>: the provider calls (<c>.doGenerate</c>, <c>.doStream</c>) are the model calls;
+    /// <c>ai.generateText</c>/<c>ai.streamText</c> are the multi-step loop around them (an agent run); tool calls are tools.
+    /// </summary>
+    internal static SpanOperation VercelOperation(ReadOnlySpan<byte> w)
+    {
+        if (w.EndsWith(".dogenerate"u8) || w.EndsWith(".dostream"u8))
+        {
+            return SpanOperation.Chat;
+        }
+
+        if (w.SequenceEqual("ai.toolcall"u8) || w.SequenceEqual("ai.toolexecution"u8))
+        {
+            return SpanOperation.ExecuteTool;
+        }
+
+        if (w.SequenceEqual("ai.generatetext"u8) || w.SequenceEqual("ai.streamtext"u8))
+        {
+            return SpanOperation.InvokeAgent;
+        }
+
+        if (w.EndsWith(".doembed"u8))
+        {
+            return SpanOperation.Embeddings;
+        }
+
+        if (w.EndsWith(".dorerank"u8))
+        {
+            return SpanOperation.Rerank;
+        }
+
+        if (w.SequenceEqual("ai.generateobject"u8) || w.SequenceEqual("ai.streamobject"u8) || w.SequenceEqual("ai.embed"u8)
+            || w.SequenceEqual("ai.embedmany"u8) || w.SequenceEqual("ai.rerank"u8))
+        {
+            return SpanOperation.Chain;
+        }
+
+        return SpanOperation.Other;
+    }
+
+    /// <summary>LangSmith <c>langsmith.span.kind</c> (run types).</summary>
+    internal static SpanOperation LangsmithSpanKind(ReadOnlySpan<byte> w)
+    {
+        if (w.SequenceEqual("llm"u8) || w.SequenceEqual("chat_model"u8))
+        {
+            return SpanOperation.Chat;
+        }
+
+        if (w.SequenceEqual("tool"u8))
+        {
+            return SpanOperation.ExecuteTool;
+        }
+
+        if (w.SequenceEqual("chain"u8))
+        {
+            return SpanOperation.Chain;
+        }
+
+        if (w.SequenceEqual("retriever"u8))
+        {
+            return SpanOperation.Retrieval;
+        }
+
+        return w.SequenceEqual("embedding"u8) ? SpanOperation.Embeddings : SpanOperation.Other;
+    }
+
+    /// <summary>
+    /// Langfuse SDK <c>langfuse.observation.type</c>: generation, agent, tool, chain, retriever, embedding, evaluator,
+    /// guardrail; plain <c>span</c>/<c>event</c> observations say nothing (Unknown).
+    /// </summary>
+    internal static SpanOperation LangfuseObservationType(ReadOnlySpan<byte> w)
+    {
+        if (w.SequenceEqual("generation"u8))
+        {
+            return SpanOperation.Chat;
+        }
+
+        if (w.SequenceEqual("span"u8) || w.SequenceEqual("event"u8))
+        {
+            return SpanOperation.Unknown;
+        }
+
+        if (w.SequenceEqual("agent"u8))
+        {
+            return SpanOperation.InvokeAgent;
+        }
+
+        if (w.SequenceEqual("tool"u8))
+        {
+            return SpanOperation.ExecuteTool;
+        }
+
+        if (w.SequenceEqual("chain"u8))
+        {
+            return SpanOperation.Chain;
+        }
+
+        if (w.SequenceEqual("retriever"u8))
+        {
+            return SpanOperation.Retrieval;
+        }
+
+        if (w.SequenceEqual("embedding"u8))
+        {
+            return SpanOperation.Embeddings;
+        }
+
+        if (w.SequenceEqual("evaluator"u8))
+        {
+            return SpanOperation.Evaluator;
+        }
+
+        return w.SequenceEqual("guardrail"u8) ? SpanOperation.Guardrail : SpanOperation.Other;
+    }
+
+    /// <summary>
+    /// Folds one provider finish reason into the closed set. Case-insensitive, '-' treated as '_'
+    /// (Vercel's <c>tool-calls</c>, <c>content-filter</c>). Empty gives <see cref="FinishReasons.None"/>.
+    /// </summary>
+    public static FinishReasons FinishReason(ReadOnlySpan<byte> value)
+    {
+        if (value.IsEmpty)
+        {
+            return FinishReasons.None;
+        }
+
+        if (value.Length > MaxWordLength)
+        {
+            return FinishReasons.Other;
+        }
+
+        Span<byte> buffer = stackalloc byte[MaxWordLength];
+        var w = ToLowerAscii(value, buffer);
+        for (var i = 0; i < w.Length; i++)
+        {
+            if (w[i] == (byte)'-')
+            {
+                w[i] = (byte)'_';
+            }
+        }
+
+        if (w.SequenceEqual("stop"u8) || w.SequenceEqual("end_turn"u8) || w.SequenceEqual("eos"u8) || w.SequenceEqual("eos_token"u8)
+            || w.SequenceEqual("complete"u8) || w.SequenceEqual("completed"u8) || w.SequenceEqual("stop_sequence"u8)
+            || w.SequenceEqual("end_of_turn"u8))
+        {
+            return FinishReasons.Stop;
+        }
+
+        if (w.SequenceEqual("tool_calls"u8) || w.SequenceEqual("tool_call"u8) || w.SequenceEqual("tool_use"u8)
+            || w.SequenceEqual("function_call"u8) || w.SequenceEqual("function_calls"u8))
+        {
+            return FinishReasons.ToolCalls;
+        }
+
+        if (w.SequenceEqual("length"u8) || w.SequenceEqual("max_tokens"u8) || w.SequenceEqual("max_output_tokens"u8)
+            || w.SequenceEqual("max_length"u8) || w.SequenceEqual("model_length"u8) || w.SequenceEqual("model_context_window_exceeded"u8))
+        {
+            return FinishReasons.Length;
+        }
+
+        if (w.SequenceEqual("content_filter"u8) || w.SequenceEqual("content_filtered"u8) || w.SequenceEqual("safety"u8)
+            || w.SequenceEqual("recitation"u8) || w.SequenceEqual("refusal"u8) || w.SequenceEqual("guardrail_intervened"u8)
+            || w.SequenceEqual("blocklist"u8) || w.SequenceEqual("prohibited_content"u8) || w.SequenceEqual("spii"u8)
+            || w.SequenceEqual("image_safety"u8) || w.SequenceEqual("error_toxic"u8))
+        {
+            return FinishReasons.ContentFilter;
+        }
+
+        if (w.SequenceEqual("error"u8) || w.SequenceEqual("malformed_function_call"u8))
+        {
+            return FinishReasons.Error;
+        }
+
+        return FinishReasons.Other;
+    }
+
+    internal static Span<byte> ToLowerAscii(ReadOnlySpan<byte> value, Span<byte> destination)
+    {
+        var result = destination[..value.Length];
+        for (var i = 0; i < value.Length; i++)
+        {
+            var b = value[i];
+            result[i] = b is >= (byte)'A' and <= (byte)'Z' ? (byte)(b | 0x20) : b;
+        }
+
+        return result;
+    }
+}

@@ -1,0 +1,21 @@
+using AgentSentinel.Otlp.Internal;
+
+namespace AgentSentinel.Otlp.Normalization;
+
+/// <summary>Everything a <see cref="SpanNormalizer"/> needs from the decoder's options; built once per decoder.</summary>
+internal sealed class NormalizerSettings
+{
+    public NormalizerSettings(OtlpDecoderOptions options, Utf8StringCache? strings = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        Keys = new AttributeKeyTable([.. options.SpanAgentAttributes], [.. options.ResourceAgentAttributes]);
+        Strings = strings ?? new Utf8StringCache(options.StringCacheSize);
+        InferFromSpanNames = options.InferFromSpanNames;
+    }
+
+    public AttributeKeyTable Keys { get; }
+
+    public Utf8StringCache Strings { get; }
+
+    public bool InferFromSpanNames { get; }
+}

@@ -1,0 +1,826 @@
+using System.Text;
+using AgentSentinel.Core.Spans;
+using AgentSentinel.Otlp.Internal;
+
+namespace AgentSentinel.Otlp.Normalization;
+
+/// <summary>Which attribute list a value belongs to.</summary>
+internal enum AttributeTarget : byte
+{
+    Resource,
+    Span,
+    Event,
+}
+
+/// <summary>
+/// Turns the attributes of one span, fed one by one by a wire reader (protobuf or JSON), into an
+/// <see cref="AgentSpan"/>. Both readers share it, so the two encodings cannot drift apart.
+/// <para>
+/// Precedence is "first match wins" per concept, in the column order of the mapping table (current OTel GenAI, legacy
+/// OTel, OpenLLMetry, OpenInference, Vercel AI SDK, LangSmith, OpenLIT/pydantic-ai): each concept keeps the best
+/// candidate seen so far, so the order of attributes in the span does not matter. Decisions that depend on the span as a
+/// whole (span-name fallbacks, tool fields only on tool spans, conditional agent keys) are taken in <see cref="EndSpan"/>.
+/// </para>
+/// <para>
+/// Not thread-safe; <see cref="Rent"/> hands out one instance per thread and call, so decoders stay thread-safe and
+/// allocation-free in steady state.
+/// </para>
+/// </summary>
+internal sealed class SpanNormalizer
+{
+    private const int NameCapacity = 256;
+    private const int MaxCachedScratch = 64 * 1024;
+    private const int MaxModelLength = 256;
+
+    /// <summary>Finish reasons from gen_ai.choice events rank after every finish-reason attribute.</summary>
+    private const int ChoiceEventFinishPriority = AttributeId.AiResponseFinishReason - AttributeId.GenAiResponseFinishReasons + 1;
+
+    [ThreadStatic]
+    private static SpanNormalizer? _threadCache;
+
+    private readonly byte[] _name = new byte[NameCapacity];
+    private byte[] _scratch = new byte[1024];
+    private NormalizerSettings _settings = null!;
+    private SpanBatch _batch = null!;
+
+    private int _resourceStart;
+    private string? _resourceAgent;
+    private int _resourceAgentRank;
+
+    private SpanState _span;
+    private EventKind _eventKind;
+    private string? _eventExceptionType;
+    private FinishReasons _eventFinishReasons;
+
+    /// <summary>Takes this thread's instance (or a new one) and binds it to one decode call.</summary>
+    public static SpanNormalizer Rent(NormalizerSettings settings, SpanBatch batch)
+    {
+        var normalizer = _threadCache ?? new SpanNormalizer();
+        _threadCache = null;
+        normalizer._settings = settings;
+        normalizer._batch = batch;
+        return normalizer;
+    }
+
+    public static void Return(SpanNormalizer normalizer)
+    {
+        normalizer._batch = null!;
+        normalizer._resourceAgent = null;
+        normalizer._span = default;
+        _threadCache = normalizer;
+    }
+
+    // ---------------------------------------------------------------- resources
+
+    public void BeginResourceSpans()
+    {
+        _resourceStart = _batch.Count;
+        _resourceAgent = null;
+        _resourceAgentRank = 0;
+    }
+
+    /// <summary>Stamps the resource's agent on the spans of this ResourceSpans (fields may arrive in any order).</summary>
+    public void EndResourceSpans()
+    {
+        if (_resourceAgent is null)
+        {
+            return;
+        }
+
+        for (var i = _resourceStart; i < _batch.Count; i++)
+        {
+            _batch[i].ResourceAgent = _resourceAgent;
+        }
+    }
+
+    // ---------------------------------------------------------------- spans
+
+    public void BeginSpan() => _span = default;
+
+    public void SetTraceId(TraceId id) => _span.TraceId = id;
+
+    public void SetSpanId(SpanId id) => _span.SpanId = id;
+
+    public void SetParentSpanId(SpanId id) => _span.ParentSpanId = id;
+
+    public void SetStartTime(long unixNano) => _span.Start = unixNano;
+
+    public void SetEndTime(long unixNano) => _span.End = unixNano;
+
+    public void SetStatusCode(long code) => _span.StatusError = code == 2;
+
+    /// <summary>Copies the span name (up to 256 bytes; a longer name is ignored by the name rules).</summary>
+    public void SetSpanName(ReadOnlySpan<byte> utf8)
+    {
+        if (utf8.Length > NameCapacity)
+        {
+            _span.NameLength = -1;
+            return;
+        }
+
+        utf8.CopyTo(_name);
+        _span.NameLength = utf8.Length;
+    }
+
+    public void BeginEvent()
+    {
+        _eventKind = EventKind.Other;
+        _eventExceptionType = null;
+        _eventFinishReasons = FinishReasons.None;
+    }
+
+    public void SetEventName(ReadOnlySpan<byte> utf8) =>
+        _eventKind = utf8.SequenceEqual("exception"u8) ? EventKind.Exception
+            : utf8.SequenceEqual("gen_ai.choice"u8) ? EventKind.Choice
+            : EventKind.Other;
+
+    /// <summary>Applies an <c>exception</c> event (error, exception.type) or a <c>gen_ai.choice</c> event (finish_reason).</summary>
+    public void EndEvent()
+    {
+        if (_eventKind == EventKind.Exception)
+        {
+            _span.ExceptionEvent = true;
+            if (_eventExceptionType is not null && Better(ref _span.ErrorTypePri, 1))
+            {
+                _span.ErrorType = _eventExceptionType;
+            }
+        }
+        else if (_eventKind == EventKind.Choice && _eventFinishReasons != FinishReasons.None
+                 && BetterOrEqual(ref _span.FinishPri, ChoiceEventFinishPriority))
+        {
+            _span.FinishReasons |= _eventFinishReasons;
+        }
+    }
+
+    public void OnAttribute(AttributeTarget target, AttributeKey key, in AttributeValue value)
+    {
+        switch (target)
+        {
+            case AttributeTarget.Span:
+                OnSpanAttribute(key, value);
+                break;
+            case AttributeTarget.Resource:
+                OnResourceAttribute(key, value);
+                break;
+            default:
+                if (key.Id == AttributeId.ExceptionType && value.IsPlainString)
+                {
+                    _eventExceptionType = Intern(value.Utf8);
+                }
+                else if (key.Id == AttributeId.ChoiceFinishReason && value.IsPlainString)
+                {
+                    _eventFinishReasons |= ConventionVocabulary.FinishReason(value.Utf8);
+                }
+
+                break;
+        }
+    }
+
+    /// <summary>Resolves the span and appends it to the batch. <paramref name="payload"/> backs deferred values.</summary>
+    public void EndSpan(ReadOnlySpan<byte> payload)
+    {
+        ref var s = ref _span;
+        var name = s.NameLength > 0 ? new ReadOnlySpan<byte>(_name, 0, s.NameLength) : default;
+        var infer = _settings.InferFromSpanNames;
+
+        // 1. Operation: conventions first; then the span name; then "a tool name and nothing else" means a tool span.
+        var nameOperation = SpanOperation.Unknown;
+        Range nameArgument = default;
+        var nameArgumentKind = SpanNameArgument.None;
+        if (infer && !name.IsEmpty)
+        {
+            nameOperation = SpanNameRules.Classify(name, s.HasAgentAttribute, out nameArgument, out nameArgumentKind);
+        }
+
+        if (s.OperationPri == 0)
+        {
+            if (nameOperation != SpanOperation.Unknown)
+            {
+                s.Operation = nameOperation;
+            }
+            else if (s.HasToolNameAttribute)
+            {
+                s.Operation = SpanOperation.ExecuteTool;
+            }
+            else if ((s.RequestModelPri != 0 || s.ResponseModelPri != 0) && (s.InputPri != 0 || s.OutputPri != 0))
+            {
+                // A model and its token usage, and nothing else to go by: a model call (e.g. Google ADK's call_llm).
+                s.Operation = SpanOperation.Chat;
+            }
+        }
+
+        var nameArgumentUsable = nameOperation == s.Operation && nameArgumentKind != SpanNameArgument.None;
+
+        // 2. Agent keys that only name an agent on agent spans.
+        if (s.TraceloopEntityName is not null && s.TraceloopKind == TraceloopKind.Agent && s.TraceloopEntityAgentSlot > 0)
+        {
+            TrySetAgent(s.TraceloopEntityAgentSlot - 1, s.TraceloopEntityName);
+        }
+
+        if (s.GraphNodeId is not null && s.OpenInferenceKindAgent && s.GraphNodeAgentSlot > 0)
+        {
+            TrySetAgent(s.GraphNodeAgentSlot - 1, s.GraphNodeId);
+        }
+
+        if (nameArgumentUsable && nameArgumentKind == SpanNameArgument.Agent && s.AgentName is null)
+        {
+            s.AgentName = Intern(name[nameArgument]);
+        }
+
+        // 3. Tool fields only describe tool spans.
+        string? toolName = null;
+        ulong argumentsHash = 0, resultHash = 0;
+        if (s.Operation == SpanOperation.ExecuteTool)
+        {
+            if (s.TraceloopEntityName is not null && s.TraceloopKind == TraceloopKind.Tool && Better(ref s.ToolNamePri, 1))
+            {
+                s.ToolName = s.TraceloopEntityName;
+            }
+
+            toolName = s.ToolName;
+            if (toolName is null && infer && !name.IsEmpty)
+            {
+                if (nameArgumentUsable && nameArgumentKind == SpanNameArgument.Tool)
+                {
+                    toolName = Intern(name[nameArgument]);
+                }
+                else if (s.LangsmithTool)
+                {
+                    toolName = Intern(name);
+                }
+            }
+
+            argumentsHash = Resolve(ref s.Arguments, payload);
+            resultHash = Resolve(ref s.Result, payload);
+        }
+
+        // 4. Models: OpenInference's requested model hides in llm.invocation_parameters; else "chat {model}".
+        if (s.RequestModel is null)
+        {
+            s.RequestModel = s.InvocationParameters.Pri != 0
+                ? ModelFromInvocationParameters(ref s.InvocationParameters, payload)
+                : s.InvocationModel;
+        }
+
+        if (s.RequestModel is null && nameArgumentUsable && nameArgumentKind == SpanNameArgument.Model)
+        {
+            s.RequestModel = Intern(name[nameArgument]);
+        }
+
+        // 5. Tokens: total as reported, else the sum of what was reported.
+        long? total = s.TotalPri != 0 ? s.Total
+            : s.InputPri != 0 || s.OutputPri != 0 ? s.Input + s.Output
+            : null;
+
+        ref var span = ref _batch.Add();
+        span.TraceId = s.TraceId;
+        span.SpanId = s.SpanId;
+        span.ParentSpanId = s.ParentSpanId;
+        span.StartUnixNano = s.Start;
+        span.EndUnixNano = s.End;
+        span.AgentName = s.AgentName;
+        span.Operation = s.Operation;
+        span.Provider = s.Provider;
+        span.RequestModel = s.RequestModel;
+        span.ResponseModel = s.ResponseModel;
+        span.InputTokens = s.InputPri != 0 ? s.Input : null;
+        span.OutputTokens = s.OutputPri != 0 ? s.Output : null;
+        span.TotalTokens = total;
+        span.CachedInputTokens = s.CachedPri != 0 ? s.Cached : null;
+        span.ReasoningTokens = s.ReasoningPri != 0 ? s.Reasoning : null;
+        span.CostUsd = s.CostPri != 0 ? s.Cost : null;
+        span.FinishReasons = s.FinishReasons;
+        span.ToolName = toolName;
+        span.ToolArgumentsHash = argumentsHash;
+        span.ToolResultHash = resultHash;
+        span.IsError = s.StatusError || s.ErrorAttribute || s.ExceptionEvent;
+        span.ErrorType = s.ErrorType;
+    }
+
+    // ---------------------------------------------------------------- attribute handling
+
+    private void OnResourceAttribute(AttributeKey key, in AttributeValue value)
+    {
+        if (key.ResourceAgentRank < 0 || !value.IsPlainString || value.Utf8.StartsWith("unknown_service"u8))
+        {
+            return;
+        }
+
+        var slot = key.ResourceAgentRank + 1;
+        if (_resourceAgentRank == 0 || slot < _resourceAgentRank)
+        {
+            _resourceAgentRank = slot;
+            _resourceAgent = Intern(value.Utf8);
+        }
+    }
+
+    private void OnSpanAttribute(AttributeKey key, in AttributeValue value)
+    {
+        ref var s = ref _span;
+        if (key.SpanAgentRank >= 0 && value.IsPlainString)
+        {
+            // traceloop.entity.name and graph.node.id name an agent only on agent spans: decided in EndSpan.
+            switch (key.Id)
+            {
+                case AttributeId.TraceloopEntityName:
+                    s.TraceloopEntityAgentSlot = key.SpanAgentRank + 1;
+                    break;
+                case AttributeId.GraphNodeId:
+                    s.GraphNodeAgentSlot = key.SpanAgentRank + 1;
+                    s.GraphNodeId ??= Intern(value.Utf8);
+                    break;
+                default:
+                    s.HasAgentAttribute = true;
+                    TrySetAgent(key.SpanAgentRank, value.Utf8);
+                    break;
+            }
+        }
+
+        var id = key.Id;
+        switch (id)
+        {
+            case >= AttributeId.GenAiOperationName and <= AttributeId.LangfuseObservationType:
+                OnOperation(id, value);
+                break;
+
+            case >= AttributeId.GenAiProviderName and <= AttributeId.LangsmithLsProvider:
+                if (value.IsPlainString && Better(ref s.ProviderPri, id - AttributeId.GenAiProviderName))
+                {
+                    s.Provider = InternLower(value.Utf8);
+                }
+
+                break;
+
+            case >= AttributeId.GenAiRequestModel and <= AttributeId.LangfuseObservationModelName:
+                if (value.IsPlainString && Better(ref s.RequestModelPri, id - AttributeId.GenAiRequestModel))
+                {
+                    s.RequestModel = Intern(value.Utf8);
+                }
+
+                break;
+
+            case AttributeId.LlmInvocationParameters:
+                if (value.Kind == AnyValueKind.String && s.InvocationParameters.Pri == 0 && s.InvocationModel is null)
+                {
+                    if (value.Offset >= 0)
+                    {
+                        Defer(ref s.InvocationParameters, 0, value); // parsed in EndSpan, only if no better model came
+                    }
+                    else if (!value.IsEscaped)
+                    {
+                        s.InvocationModel = ModelFromJson(value.Utf8);
+                    }
+                }
+
+                break;
+
+            case >= AttributeId.GenAiResponseModel and <= AttributeId.AiResponseModel:
+                if (value.IsPlainString && Better(ref s.ResponseModelPri, id - AttributeId.GenAiResponseModel))
+                {
+                    s.ResponseModel = Intern(value.Utf8);
+                }
+
+                break;
+
+            case >= AttributeId.GenAiUsageInputTokens and <= AttributeId.AiUsagePromptTokens:
+                SetCount(ref s.Input, ref s.InputPri, id - AttributeId.GenAiUsageInputTokens, value);
+                break;
+            case >= AttributeId.GenAiUsageOutputTokens and <= AttributeId.AiUsageCompletionTokens:
+                SetCount(ref s.Output, ref s.OutputPri, id - AttributeId.GenAiUsageOutputTokens, value);
+                break;
+            case >= AttributeId.GenAiUsageTotalTokens and <= AttributeId.AiUsageTokens:
+                SetCount(ref s.Total, ref s.TotalPri, id - AttributeId.GenAiUsageTotalTokens, value);
+                break;
+            case >= AttributeId.GenAiUsageCacheReadInputTokens and <= AttributeId.AiUsageCachedInputTokens:
+                SetCount(ref s.Cached, ref s.CachedPri, id - AttributeId.GenAiUsageCacheReadInputTokens, value);
+                break;
+            case >= AttributeId.GenAiUsageReasoningOutputTokens and <= AttributeId.GenAiUsageDetailsThoughtsTokens:
+                SetCount(ref s.Reasoning, ref s.ReasoningPri, id - AttributeId.GenAiUsageReasoningOutputTokens, value);
+                break;
+
+            case >= AttributeId.GenAiUsageCost and <= AttributeId.OperationCost:
+                if (value.TryGetNumber(out var cost) && cost >= 0 && Better(ref s.CostPri, id - AttributeId.GenAiUsageCost))
+                {
+                    s.Cost = cost;
+                }
+
+                break;
+
+            case >= AttributeId.GenAiResponseFinishReasons and <= AttributeId.AiResponseFinishReason:
+                if (value.IsPlainString)
+                {
+                    var reason = ConventionVocabulary.FinishReason(value.Utf8);
+                    if (reason != FinishReasons.None && BetterOrEqual(ref s.FinishPri, id - AttributeId.GenAiResponseFinishReasons))
+                    {
+                        s.FinishReasons |= reason;
+                    }
+                }
+
+                break;
+
+            case AttributeId.TraceloopEntityName:
+                if (value.IsPlainString)
+                {
+                    s.TraceloopEntityName ??= Intern(value.Utf8);
+                }
+
+                break;
+
+            case >= AttributeId.GenAiToolName and <= AttributeId.ToolCallFunctionName:
+                if (value.IsPlainString)
+                {
+                    s.HasToolNameAttribute = true;
+                    if (Better(ref s.ToolNamePri, id - AttributeId.GenAiToolName))
+                    {
+                        s.ToolName = Intern(value.Utf8);
+                    }
+                }
+
+                break;
+
+            case >= AttributeId.GenAiToolCallArguments and <= AttributeId.GenAiPrompt:
+                if (s.Arguments.Pri == 0 || id - AttributeId.GenAiToolCallArguments + 1 < s.Arguments.Pri)
+                {
+                    Defer(ref s.Arguments, id - AttributeId.GenAiToolCallArguments, value);
+                }
+
+                break;
+
+            case >= AttributeId.GenAiToolCallResult and <= AttributeId.GenAiCompletion:
+                if (s.Result.Pri == 0 || id - AttributeId.GenAiToolCallResult + 1 < s.Result.Pri)
+                {
+                    Defer(ref s.Result, id - AttributeId.GenAiToolCallResult, value);
+                }
+
+                break;
+
+            case AttributeId.ErrorType:
+                if (value.IsPlainString)
+                {
+                    s.ErrorAttribute = true;
+                    if (Better(ref s.ErrorTypePri, 0))
+                    {
+                        s.ErrorType = Intern(value.Utf8);
+                    }
+                }
+
+                break;
+
+            case AttributeId.ExceptionType:
+                if (value.IsPlainString)
+                {
+                    s.ErrorAttribute = true;
+                    if (Better(ref s.ErrorTypePri, 1))
+                    {
+                        s.ErrorType = Intern(value.Utf8);
+                    }
+                }
+
+                break;
+
+            case AttributeId.OtelStatusCode:
+                if (value.IsPlainString && value.Utf8.Length == 5 && Ascii.EqualsIgnoreCase(value.Utf8, "ERROR"u8))
+                {
+                    s.StatusError = true;
+                }
+
+                break;
+
+            case AttributeId.GenAiAgentName or AttributeId.PydanticAgentName:
+                if (value.IsPlainString)
+                {
+                    s.HasAgentAttribute = true;
+                }
+
+                break;
+        }
+    }
+
+    private void OnOperation(AttributeId id, in AttributeValue value)
+    {
+        if (!value.IsPlainString)
+        {
+            return;
+        }
+
+        ref var s = ref _span;
+        var operation = ConventionVocabulary.Operation(id, value.Utf8);
+        switch (id)
+        {
+            case AttributeId.TraceloopSpanKind:
+                s.TraceloopKind = operation switch
+                {
+                    SpanOperation.InvokeAgent => TraceloopKind.Agent,
+                    SpanOperation.ExecuteTool => TraceloopKind.Tool,
+                    _ => TraceloopKind.Other,
+                };
+                break;
+            case AttributeId.OpenInferenceSpanKind:
+                s.OpenInferenceKindAgent = operation == SpanOperation.InvokeAgent;
+                break;
+            case AttributeId.LangsmithSpanKind:
+                s.LangsmithTool = operation == SpanOperation.ExecuteTool;
+                break;
+        }
+
+        if (operation != SpanOperation.Unknown && Better(ref s.OperationPri, id - AttributeId.GenAiOperationName))
+        {
+            s.Operation = operation;
+        }
+    }
+
+    private void TrySetAgent(int rank, ReadOnlySpan<byte> utf8)
+    {
+        if (_span.AgentRank == 0 || rank + 1 < _span.AgentRank)
+        {
+            _span.AgentRank = rank + 1;
+            _span.AgentName = Intern(utf8);
+        }
+    }
+
+    private void TrySetAgent(int rank, string value)
+    {
+        if (_span.AgentRank == 0 || rank + 1 < _span.AgentRank)
+        {
+            _span.AgentRank = rank + 1;
+            _span.AgentName = value;
+        }
+    }
+
+    private static void SetCount(ref long field, ref byte pri, int priority, in AttributeValue value)
+    {
+        if (value.TryGetCount(out var count) && Better(ref pri, priority))
+        {
+            field = count;
+        }
+    }
+
+    /// <summary>Strict "first match wins": a candidate replaces the current one only if its priority is better.</summary>
+    private static bool Better(ref byte slot, int priority)
+    {
+        var encoded = priority + 1;
+        if (slot != 0 && slot <= encoded)
+        {
+            return false;
+        }
+
+        slot = (byte)encoded;
+        return true;
+    }
+
+    /// <summary>For set-valued concepts (finish reasons): equal priority accumulates, better priority restarts.</summary>
+    private bool BetterOrEqual(ref byte slot, int priority)
+    {
+        var encoded = priority + 1;
+        if (slot != 0 && slot < encoded)
+        {
+            return false;
+        }
+
+        if (slot != encoded)
+        {
+            slot = (byte)encoded;
+            _span.FinishReasons = FinishReasons.None;
+        }
+
+        return true;
+    }
+
+    // ---------------------------------------------------------------- deferred values (tool arguments/results, invocation parameters)
+
+    /// <summary>
+    /// Keeps a value for <see cref="EndSpan"/>: a string that points into the payload is kept as a slice (it is hashed only
+    /// if the span is a tool span); anything else is hashed now.
+    /// </summary>
+    private static void Defer(ref DeferredValue slot, int priority, in AttributeValue value)
+    {
+        slot = default;
+        switch (value.Kind)
+        {
+            case AnyValueKind.String when value.Offset >= 0:
+                slot.Offset = value.Offset;
+                slot.Length = value.Utf8.Length;
+                slot.Escaped = value.IsEscaped;
+                break;
+            case AnyValueKind.String:
+                slot.Hash = Fnv1a64.NonZero(Fnv1a64.Hash(value.Utf8));
+                slot.Offset = -1;
+                break;
+            case AnyValueKind.Bytes:
+                slot.Hash = Fnv1a64.NonZero(Fnv1a64.Hash(value.Utf8));
+                slot.Offset = -1;
+                break;
+            case AnyValueKind.Array or AnyValueKind.KeyValueList:
+                slot.Hash = Fnv1a64.NonZero(value.StructureHash);
+                slot.Offset = -1;
+                break;
+            case AnyValueKind.Empty:
+                return;
+            default:
+                var fnv = Fnv1a64.Create();
+                StructureHash.AppendScalar(ref fnv, value);
+                slot.Hash = Fnv1a64.NonZero(fnv.Value);
+                slot.Offset = -1;
+                break;
+        }
+
+        slot.Pri = (byte)(priority + 1);
+    }
+
+    private ulong Resolve(ref DeferredValue slot, ReadOnlySpan<byte> payload)
+    {
+        if (slot.Pri == 0)
+        {
+            return 0;
+        }
+
+        if (slot.Offset < 0)
+        {
+            return slot.Hash;
+        }
+
+        var raw = payload.Slice(slot.Offset, slot.Length);
+        if (!slot.Escaped)
+        {
+            return Fnv1a64.NonZero(Fnv1a64.Hash(raw));
+        }
+
+        var buffer = RentScratch(raw.Length);
+        try
+        {
+            var length = JsonStrings.Unescape(payload, slot.Offset, slot.Length, buffer);
+            return length < 0 ? 0 : Fnv1a64.NonZero(Fnv1a64.Hash(buffer.AsSpan(0, length)));
+        }
+        finally
+        {
+            ReturnScratch(buffer);
+        }
+    }
+
+    private string? ModelFromInvocationParameters(ref DeferredValue slot, ReadOnlySpan<byte> payload)
+    {
+        if (slot.Offset < 0)
+        {
+            return null; // only payload-backed strings are kept for this
+        }
+
+        var raw = payload.Slice(slot.Offset, slot.Length);
+        byte[]? buffer = null;
+        try
+        {
+            var json = raw;
+            if (slot.Escaped)
+            {
+                buffer = RentScratch(raw.Length);
+                var length = JsonStrings.Unescape(payload, slot.Offset, slot.Length, buffer);
+                if (length < 0)
+                {
+                    return null;
+                }
+
+                json = buffer.AsSpan(0, length);
+            }
+
+            return ModelFromJson(json);
+        }
+        finally
+        {
+            if (buffer is not null)
+            {
+                ReturnScratch(buffer);
+            }
+        }
+    }
+
+    private string? ModelFromJson(ReadOnlySpan<byte> json)
+    {
+        Span<byte> model = stackalloc byte[MaxModelLength];
+        var modelLength = JsonStrings.FindTopLevelString(json, "model"u8, model);
+        return modelLength > 0 ? Intern(model[..modelLength]) : null;
+    }
+
+    /// <summary>A scratch buffer for unescaping: the cached one when small enough, else a pooled one.</summary>
+    internal byte[] RentScratch(int length)
+    {
+        if (length <= _scratch.Length)
+        {
+            return _scratch;
+        }
+
+        if (length <= MaxCachedScratch)
+        {
+            _scratch = new byte[Math.Max(length, _scratch.Length * 2)];
+            return _scratch;
+        }
+
+        return System.Buffers.ArrayPool<byte>.Shared.Rent(length);
+    }
+
+    internal void ReturnScratch(byte[] buffer)
+    {
+        if (!ReferenceEquals(buffer, _scratch))
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private string Intern(ReadOnlySpan<byte> utf8) => _settings.Strings.GetOrAdd(utf8);
+
+    /// <summary>Provider names are folded to lower case ("OpenAI" and "openai" are one label).</summary>
+    private string InternLower(ReadOnlySpan<byte> utf8)
+    {
+        if (utf8.Length > 128)
+        {
+            return Intern(utf8);
+        }
+
+        Span<byte> lower = stackalloc byte[128];
+        return Intern(ConventionVocabulary.ToLowerAscii(utf8, lower));
+    }
+
+    private enum EventKind : byte
+    {
+        Other = 0,
+        Exception,
+        Choice,
+    }
+
+    private enum TraceloopKind : byte
+    {
+        None = 0,
+        Agent,
+        Tool,
+        Other,
+    }
+
+    private struct DeferredValue
+    {
+        /// <summary>0 = none; else priority + 1.</summary>
+        public byte Pri;
+        public bool Escaped;
+        public int Offset;
+        public int Length;
+        public ulong Hash;
+    }
+
+    /// <summary>Per-span accumulator. Priorities are stored as priority + 1 so that <c>default</c> means "not seen".</summary>
+    private struct SpanState
+    {
+        public TraceId TraceId;
+        public SpanId SpanId;
+        public SpanId ParentSpanId;
+        public long Start;
+        public long End;
+        public int NameLength;
+
+        public SpanOperation Operation;
+        public byte OperationPri;
+        public string? Provider;
+        public byte ProviderPri;
+        public string? RequestModel;
+        public byte RequestModelPri;
+        public string? ResponseModel;
+        public byte ResponseModelPri;
+        public DeferredValue InvocationParameters;
+        public string? InvocationModel;
+
+        public long Input;
+        public byte InputPri;
+        public long Output;
+        public byte OutputPri;
+        public long Total;
+        public byte TotalPri;
+        public long Cached;
+        public byte CachedPri;
+        public long Reasoning;
+        public byte ReasoningPri;
+        public double Cost;
+        public byte CostPri;
+        public FinishReasons FinishReasons;
+        public byte FinishPri;
+
+        public string? ToolName;
+        public byte ToolNamePri;
+        public bool HasToolNameAttribute;
+        public DeferredValue Arguments;
+        public DeferredValue Result;
+
+        public string? AgentName;
+        public int AgentRank;
+        public bool HasAgentAttribute;
+        public string? TraceloopEntityName;
+        /// <summary>Configured agent rank of traceloop.entity.name + 1 (0 = not configured or not seen).</summary>
+        public int TraceloopEntityAgentSlot;
+        public TraceloopKind TraceloopKind;
+        public string? GraphNodeId;
+        public int GraphNodeAgentSlot;
+        public bool OpenInferenceKindAgent;
+        public bool LangsmithTool;
+
+        public bool StatusError;
+        public bool ErrorAttribute;
+        public bool ExceptionEvent;
+        public string? ErrorType;
+        public byte ErrorTypePri;
+    }
+}

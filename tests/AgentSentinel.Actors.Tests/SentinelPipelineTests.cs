@@ -1,0 +1,233 @@
+using AgentSentinel.Actors.Agents;
+using AgentSentinel.Actors.Tests.TestSupport;
+using AgentSentinel.Core.Anomalies;
+using AgentSentinel.Core.Pipeline;
+using AgentSentinel.Core.Remediation;
+using AgentSentinel.Core.Spans;
+using Akka.Actor;
+using static AgentSentinel.Actors.Tests.TestSupport.TestSpans;
+
+namespace AgentSentinel.Actors.Tests;
+
+public sealed class SentinelPipelineTests
+{
+    private static readonly CancellationToken Ct = CancellationToken.None;
+
+    private static SentinelPipeline Start(RecordingObserver observer, int shards = 4, IFlagStore? store = null, Action<PipelineOptions>? pipeline = null, TimeProvider? time = null)
+    {
+        var options = new PipelineOptions { AssemblerShards = shards };
+        pipeline?.Invoke(options);
+        return SentinelPipeline.Start(new SentinelPipelineSettings
+        {
+            Pipeline = options,
+            Remediation = new RemediationOptions { FlagTtl = TimeSpan.FromSeconds(60) },
+            FlagStore = store,
+            Observers = [observer],
+            TimeProvider = time ?? TimeProvider.System,
+        });
+    }
+
+    private static async Task Feed(SentinelPipeline pipeline, IEnumerable<IngestedRecord> records)
+    {
+        foreach (var record in records)
+        {
+            await pipeline.Sink.AcceptAsync(record, Ct);
+        }
+    }
+
+    [Fact]
+    public async Task A_trace_exported_children_first_over_several_records_closes_once_the_watermark_passes_root_end_plus_grace()
+    {
+        var observer = new RecordingObserver();
+        await using var pipeline = Start(observer);
+
+        await Feed(pipeline, [
+            Record(0, Span(1, 3, 2, 100, 400, tokens: 10)),
+            Record(1, Span(1, 2, 1, 50, 600, agent: "a", operation: SpanOperation.InvokeAgent)),
+            Record(2, Span(1, 1, 0, 0, 1000, agent: "a"), Span(2, 1, 0, 2000, 3000)),
+        ]);
+        await pipeline.DrainAsync(Ct);
+        Assert.Empty(observer.Traces); // watermark 3000 = root end + grace: not passed yet
+
+        await Feed(pipeline, [Record(3, Span(3, 1, 0, 3000, 3001))]);
+        await pipeline.DrainAsync(Ct);
+
+        var trace = Assert.Single(observer.Traces);
+        Assert.Equal(Trace(1), trace.TraceId);
+        Assert.Equal("a", trace.Agent);
+        Assert.Equal(3, trace.Spans.Length);
+        Assert.True(trace.RootSeen);
+        Assert.Equal(At(1000), trace.CompletedAtUnixNano);
+    }
+
+    [Fact]
+    public async Task A_record_accepted_twice_does_not_double_its_spans()
+    {
+        var observer = new RecordingObserver();
+        await using var pipeline = Start(observer);
+        var record = Record(0, Span(1, 2, 1, 0, 100, tokens: 10), Span(1, 1, 0, 0, 200, agent: "a"));
+
+        await Feed(pipeline, [record, record]);
+        await pipeline.Sink.FlushAsync(Ct);
+
+        Assert.Equal(2, Assert.Single(observer.Traces).Spans.Length);
+    }
+
+    [Fact]
+    public async Task An_orphan_closes_by_idle_timeout_in_event_time()
+    {
+        var observer = new RecordingObserver();
+        await using var pipeline = Start(observer);
+
+        await Feed(pipeline, [Record(0, Span(1, 3, 2, 100, 400, resource: "svc-a"))]);
+        await Feed(pipeline, [Record(1, Span(2, 1, 0, 30_000, 30_400))]);
+        await pipeline.DrainAsync(Ct);
+        Assert.Empty(observer.Traces);
+
+        await Feed(pipeline, [Record(2, Span(3, 1, 0, 30_401, 30_401))]);
+        await pipeline.DrainAsync(Ct);
+
+        var orphan = Assert.Single(observer.Traces);
+        Assert.False(orphan.RootSeen);
+        Assert.Equal("svc-a", orphan.Agent);
+    }
+
+    [Fact]
+    public async Task A_multi_agent_trace_is_judged_per_agent_with_agents_inherited_from_ancestors()
+    {
+        var observer = new RecordingObserver();
+        await using var pipeline = Start(observer);
+
+        await Feed(pipeline, [
+            Record(0, Span(1, 21, 20, 100, 300, tokens: 5), Span(1, 11, 1, 10, 90, tokens: 7)),
+            Record(1, Span(1, 20, 1, 50, 400, agent: "coder", operation: SpanOperation.InvokeAgent), Span(1, 1, 0, 0, 500, agent: "planner")),
+        ]);
+        await pipeline.Sink.FlushAsync(Ct);
+
+        var parts = observer.Traces.OrderBy(t => t.Agent, StringComparer.Ordinal).ToList();
+        Assert.Equal(["coder", "planner"], parts.Select(p => p.Agent));
+        Assert.Equal([21UL, 20UL], parts[0].Spans.Select(s => s.SpanId.Value));
+        Assert.Equal([11UL, 1UL], parts[1].Spans.Select(s => s.SpanId.Value));
+
+        var agents = await pipeline.Agents.Ask<AgentProtocol.Agents>(AgentProtocol.GetAgents.Instance, TimeSpan.FromSeconds(5), Ct);
+        Assert.Equal(["coder", "planner"], agents.AgentIds);
+    }
+
+    [Fact]
+    public async Task The_same_records_give_the_same_traces_anomalies_and_decisions_whatever_the_shard_count()
+    {
+        var records = Workload.Records(steps: 200);
+        var transcripts = new List<IReadOnlyList<string>>();
+        foreach (var shards in new[] { 4, 4, 1 })
+        {
+            var observer = new RecordingObserver();
+            await using var pipeline = Start(observer, shards);
+            await Feed(pipeline, records);
+            await pipeline.Sink.FlushAsync(Ct);
+            transcripts.Add(observer.Transcript());
+        }
+
+        Assert.Equal(transcripts[0], transcripts[1]);
+        Assert.Equal(transcripts[0], transcripts[2]);
+        var lines = transcripts[0];
+        Assert.Equal(200 * 5, lines.Count(l => l.Contains(": trace ", StringComparison.Ordinal)));
+        Assert.Contains(lines, l => l.StartsWith("alpha: anomaly token_spike", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("beta: anomaly latency_spike", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("alpha: action Primary", StringComparison.Ordinal) && l.EndsWith("ttl_expired", StringComparison.Ordinal));
+        Assert.DoesNotContain(lines, l => l.StartsWith("gamma: anomaly", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Flush_returns_after_every_trace_was_judged_and_every_decision_written()
+    {
+        var observer = new RecordingObserver();
+        var store = new InMemoryFlagStore();
+        await using var pipeline = Start(observer, store: store);
+
+        await Feed(pipeline, Workload.Records(steps: 80));
+        await pipeline.Sink.FlushAsync(Ct);
+
+        Assert.Equal(80 * 5, observer.Traces.Count);
+        var anomaly = Assert.Single(observer.Anomalies, a => a.Agent == "alpha");
+        Assert.Equal(AnomalyKinds.TokenSpike, anomaly.Kind);
+        Assert.Equal(At(Workload.TokenSpikeAt * 1000L) + (900 * Ms), anomaly.DetectedAtUnixNano);
+        Assert.Equal(4, observer.Ready.Count(r => r.Agent == "alpha"));
+        var write = Assert.Single(store.Applied);
+        Assert.Equal("alpha", write.Agent);
+        Assert.Equal(FlagRoute.Fallback, write.Route);
+        Assert.Equal(anomaly.TraceIds, write.TraceIds);
+        Assert.Equal(FlagRoute.Fallback, Assert.Single(observer.Actions).Route);
+    }
+
+    [Fact]
+    public async Task A_span_stamped_far_in_the_future_does_not_move_the_watermark()
+    {
+        var observer = new RecordingObserver();
+        await using var pipeline = Start(observer);
+
+        await Feed(pipeline, [
+            Record(0, Span(1, 1, 0, 0, 1000)),
+            Record(1, Span(2, 1, 0, 0, 1000) with { EndUnixNano = DateTimeOffset.UtcNow.AddYears(50).ToUnixTimeMilliseconds() * Ms }),
+        ]);
+        await pipeline.DrainAsync(Ct);
+        Assert.Empty(observer.Traces);
+
+        await Feed(pipeline, [Record(2, Span(3, 1, 0, 5000, 5000))]);
+        await pipeline.DrainAsync(Ct);
+        Assert.Equal(Trace(1), Assert.Single(observer.Traces).TraceId);
+    }
+
+    [Fact]
+    public async Task With_idle_watermark_advance_the_last_trace_closes_when_traffic_stops()
+    {
+        var observer = new RecordingObserver();
+        await using var pipeline = Start(observer, pipeline: o => (o.IdleWatermarkAdvance, o.TraceGrace) = (TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(200)));
+
+        await Feed(pipeline, [Record(0, Span(1, 1, 0, 0, 1000))]);
+
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (observer.Traces.Count == 0 && DateTime.UtcNow < deadline)
+        {
+            await pipeline.DrainAsync(Ct);
+        }
+
+        Assert.Single(observer.Traces);
+    }
+
+    [Fact]
+    public async Task Stop_is_idempotent_and_the_sink_refuses_records_afterwards()
+    {
+        var observer = new RecordingObserver();
+        var pipeline = Start(observer);
+        var first = pipeline.StopAsync();
+        Assert.Same(first, pipeline.StopAsync());
+        await first;
+        await pipeline.DisposeAsync();
+
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => pipeline.Sink.AcceptAsync(Record(0, Span(1, 1, 0, 0, 1)), Ct));
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => pipeline.Sink.FlushAsync(Ct));
+    }
+
+    [Fact]
+    public void Invalid_settings_are_refused_with_every_key_named()
+    {
+        var settings = new SentinelPipelineSettings
+        {
+            Pipeline = new PipelineOptions { AssemblerShards = 0 },
+            Detection = new Detection.DetectionOptions { WarmupSamples = 1 },
+            Remediation = new RemediationOptions { DefaultFallback = " " },
+        };
+
+        var error = Assert.Throws<ArgumentException>(() => SentinelPipeline.Start(settings));
+
+        Assert.Contains("Pipeline:AssemblerShards", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Detection:WarmupSamples", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Remediation:DefaultFallback", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Default_options_are_valid()
+    {
+        Assert.Empty(new SentinelPipelineSettings().Validate());
+    }
+}

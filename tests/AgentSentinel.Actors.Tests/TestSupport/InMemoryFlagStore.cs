@@ -1,0 +1,137 @@
+using AgentSentinel.Core.Remediation;
+
+namespace AgentSentinel.Actors.Tests.TestSupport;
+
+/// <summary>
+/// An <see cref="IFlagStore"/> in memory with the contract's version rule, and switches to fail or hold writes.
+/// </summary>
+internal sealed class InMemoryFlagStore : IFlagStore
+{
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, FlagDecision> _flags = new(StringComparer.Ordinal);
+    private readonly List<FlagDecision> _attempts = [];
+    private readonly List<FlagDecision> _applied = [];
+    private int _failNext;
+    private TaskCompletionSource? _hold;
+
+    /// <summary>Every write attempted, including failed ones.</summary>
+    public IReadOnlyList<FlagDecision> Attempts
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _attempts];
+            }
+        }
+    }
+
+    /// <summary>Every write that changed the store.</summary>
+    public IReadOnlyList<FlagDecision> Applied
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _applied];
+            }
+        }
+    }
+
+    public int StaleWrites { get; private set; }
+
+    /// <summary>The next <paramref name="count"/> writes throw.</summary>
+    public void FailNext(int count)
+    {
+        lock (_gate)
+        {
+            _failNext = count;
+        }
+    }
+
+    /// <summary>Writes wait until <see cref="Release"/>.</summary>
+    public void Hold()
+    {
+        lock (_gate)
+        {
+            _hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+    }
+
+    public void Release()
+    {
+        TaskCompletionSource? hold;
+        lock (_gate)
+        {
+            hold = _hold;
+            _hold = null;
+        }
+
+        hold?.SetResult();
+    }
+
+    /// <summary>Forgets every flag (a Redis restart without persistence).</summary>
+    public void LoseData()
+    {
+        lock (_gate)
+        {
+            _flags.Clear();
+        }
+    }
+
+    public async Task<FlagWriteOutcome> WriteAsync(FlagDecision decision, CancellationToken cancellationToken)
+    {
+        Task? hold;
+        lock (_gate)
+        {
+            _attempts.Add(decision);
+            if (_failNext > 0)
+            {
+                _failNext--;
+                throw new IOException("store unavailable");
+            }
+
+            hold = _hold?.Task;
+        }
+
+        if (hold is not null)
+        {
+            await hold.ConfigureAwait(false);
+        }
+
+        lock (_gate)
+        {
+            if (_flags.TryGetValue(decision.Agent, out var current) && current.Version >= decision.Version)
+            {
+                StaleWrites++;
+                return FlagWriteOutcome.Stale;
+            }
+
+            _flags[decision.Agent] = decision;
+            _applied.Add(decision);
+            return FlagWriteOutcome.Applied;
+        }
+    }
+
+    public Task<FlagState?> ReadAsync(string agent, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult(_flags.TryGetValue(agent, out var d)
+                ? new FlagState(d.Agent, d.Route, d.Fallback, d.ProbeRatio, d.Reason, d.Detail, d.TraceIds, d.Incident, d.Version, d.UpdatedAtUnixMs, d.ExpiresAtUnixMs, 1)
+                : null);
+        }
+    }
+}
+
+/// <summary>A wall clock that moves only when told to.</summary>
+internal sealed class ManualTimeProvider(DateTimeOffset start) : TimeProvider
+{
+    private long _ticks = start.UtcTicks;
+
+    public override DateTimeOffset GetUtcNow() => new(Interlocked.Read(ref _ticks), TimeSpan.Zero);
+
+    public void Set(DateTimeOffset now) => Interlocked.Exchange(ref _ticks, now.UtcTicks);
+
+    public void Advance(TimeSpan by) => Interlocked.Add(ref _ticks, by.Ticks);
+}

@@ -1,0 +1,133 @@
+using AgentSentinel.Core.Anomalies;
+using AgentSentinel.Core.Pipeline;
+using AgentSentinel.Core.Spans;
+using AgentSentinel.Core.Traces;
+using AgentSentinel.Detection;
+using AgentSentinel.Detection.Baselines;
+using AgentSentinel.Detection.Detectors;
+using AgentSentinel.Detection.Features;
+using BenchmarkDotNet.Attributes;
+
+namespace AgentSentinel.Benchmarks;
+
+/// <summary>
+/// The per-trace cost of detection: one baseline update + score, feature extraction, one detector, and everything an
+/// agent actor does per trace. Results: results/DetectionBenchmarks.md.
+/// </summary>
+[MemoryDiagnoser]
+[ShortRunJob]
+public class DetectionBenchmarks
+{
+    private const long Ms = 1_000_000;
+    private readonly DetectionOptions _options = new();
+    private readonly List<Anomaly> _anomalies = [];
+    private readonly List<BaselineReady> _ready = [];
+    private double[] _values = [];
+    private RobustBaseline _baseline = null!;
+    private AgentTrace _typical = null!;
+    private AgentTrace _large = null!;
+    private TraceFeatureExtractor _extractor = null!;
+    private TokenSpikeDetector _detector = null!;
+    private AgentDetection _agent = null!;
+    private TraceFeatures _typicalFeatures;
+    private int _next;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var random = new Random(42);
+        _values = [.. Enumerable.Range(0, 4096).Select(_ => 1000 + (random.NextDouble() * 200))];
+        _baseline = _options.CreateBaseline(10);
+        foreach (var v in _values.Take(_options.WindowSize))
+        {
+            _baseline.Add(v);
+        }
+
+        _typical = BuildTrace(llmCalls: 4, tools: 4);
+        _large = BuildTrace(llmCalls: 100, tools: 100);
+        _extractor = new TraceFeatureExtractor();
+        _typicalFeatures = _extractor.Compute(_typical);
+        _detector = new TokenSpikeDetector(_options);
+        _agent = new AgentDetection("agent", _options);
+        for (var i = 0; i < 300; i++)
+        {
+            _detector.Observe(_typical, _extractor.Compute(_typical));
+            _agent.Observe(_typical, _anomalies, _ready);
+        }
+
+        _typicalFeatures = _extractor.Compute(_typical);
+    }
+
+    /// <summary>Winsorised insert into a full 256-value window, then the robust distance of the next value (median and MAD recomputed).</summary>
+    [Benchmark]
+    public double RobustBaseline_add_and_score()
+    {
+        var i = _next++ & 4095;
+        _baseline.Add(_values[i]);
+        return _baseline.Distance(_values[(i + 1) & 4095]);
+    }
+
+    /// <summary>Features of a typical trace: 1 agent span, 4 model calls, 4 tool calls (9 spans).</summary>
+    [Benchmark]
+    public long TraceFeatures_typical_trace() => _extractor.Compute(_typical).TotalTokens;
+
+    /// <summary>Features of a large trace: 201 spans (the span-id index of LlmCallAccounting kicks in above 64).</summary>
+    [Benchmark]
+    public long TraceFeatures_large_trace() => _extractor.Compute(_large).TotalTokens;
+
+    /// <summary>One token spike detector judging and learning one typical trace (features precomputed).</summary>
+    [Benchmark]
+    public Anomaly? TokenSpikeDetector_observe() => _detector.Observe(_typical, _typicalFeatures);
+
+    /// <summary>Everything an agent actor does per typical trace: features + token and latency detectors + readiness.</summary>
+    [Benchmark]
+    public int AgentDetection_observe()
+    {
+        _anomalies.Clear();
+        _agent.Observe(_typical, _anomalies, _ready);
+        return _anomalies.Count;
+    }
+
+    private static AgentTrace BuildTrace(int llmCalls, int tools)
+    {
+        var id = new TraceId(0x0123456789abcdefUL, 0xfedcba9876543210UL);
+        var t0 = 1_700_000_000_000_000_000L;
+        var spans = new List<AgentSpan>
+        {
+            new() { TraceId = id, SpanId = new SpanId(1), StartUnixNano = t0, EndUnixNano = t0 + (5000 * Ms), Operation = SpanOperation.InvokeAgent, AgentName = "agent" },
+        };
+        ulong next = 2;
+        for (var i = 0; i < llmCalls; i++)
+        {
+            spans.Add(new AgentSpan
+            {
+                TraceId = id,
+                SpanId = new SpanId(next++),
+                ParentSpanId = new SpanId(1),
+                StartUnixNano = t0 + (i * 10 * Ms),
+                EndUnixNano = t0 + (((i * 10) + 400 + (i % 7 * 30)) * Ms),
+                Operation = SpanOperation.Chat,
+                InputTokens = 800 + (i * 13 % 200),
+                OutputTokens = 200 + (i * 7 % 50),
+                TotalTokens = 1000 + (i * 20 % 250),
+                FinishReasons = FinishReasons.Stop,
+            });
+        }
+
+        for (var i = 0; i < tools; i++)
+        {
+            spans.Add(new AgentSpan
+            {
+                TraceId = id,
+                SpanId = new SpanId(next++),
+                ParentSpanId = new SpanId(1),
+                StartUnixNano = t0 + (i * 10 * Ms),
+                EndUnixNano = t0 + (((i * 10) + 50) * Ms),
+                Operation = SpanOperation.ExecuteTool,
+                ToolName = "search",
+            });
+        }
+
+        return new AgentTrace("agent", id, [.. spans], true, t0 + (5000 * Ms));
+    }
+}
