@@ -234,6 +234,13 @@ public sealed class KafkaReceiverOptions
             errors.Add($"{S}:MaxRetryBackoff must not be shorter than {S}:RetryBackoff.");
         }
 
+        var maxPollInterval = PassThroughValue("max.poll.interval.ms", Consumer, Client);
+        if (int.TryParse(maxPollInterval, NumberStyles.Integer, CultureInfo.InvariantCulture, out var maxPollMs)
+            && RevokeDrainTimeout >= TimeSpan.FromMilliseconds(maxPollMs))
+        {
+            errors.Add($"{S}:RevokeDrainTimeout ({RevokeDrainTimeout}) must be shorter than max.poll.interval.ms ({maxPollMs} ms): a revoke is drained on the polling thread.");
+        }
+
         CheckPassThrough(errors, nameof(Client), Client, OwnedConsumerKeys.Union(OwnedProducerKeys, StringComparer.OrdinalIgnoreCase).ToHashSet(StringComparer.OrdinalIgnoreCase));
         CheckPassThrough(errors, nameof(Consumer), Consumer, OwnedConsumerKeys);
         CheckPassThrough(errors, nameof(Producer), Producer, OwnedProducerKeys);
@@ -310,6 +317,25 @@ public sealed class KafkaReceiverOptions
         {
             config.Set(key.Trim(), value);
         }
+    }
+
+    private static string? PassThroughValue(string key, params IDictionary<string, string>?[] sections)
+    {
+        foreach (var section in sections)
+        {
+            if (section is not null)
+            {
+                foreach (var (k, v) in section)
+                {
+                    if (string.Equals(k?.Trim(), key, StringComparison.OrdinalIgnoreCase))
+                    {
+                        return v;
+                    }
+                }
+            }
+        }
+
+        return null;
     }
 
     private static void CheckPositive(List<string> errors, string key, TimeSpan value)

@@ -44,8 +44,20 @@ public sealed class OtlpDecoderOptions
     /// Span attributes that name the agent (<c>AgentSpan.AgentName</c>), best first. <c>traceloop.entity.name</c> counts only
     /// on spans whose <c>traceloop.span.kind</c> is <c>agent</c>, and <c>graph.node.id</c> only on OpenInference AGENT spans.
     /// When none is present and <see cref="InferFromSpanNames"/> is set, <c>invoke_agent {name}</c>-style span names are used.
+    /// Empty (the default) means <see cref="DefaultSpanAgentAttributes"/>; a configured list replaces them (configuration
+    /// binding appends to a list, so the defaults are not kept in the property itself).
     /// </summary>
-    public IList<string> SpanAgentAttributes { get; set; } =
+    public IList<string> SpanAgentAttributes { get; set; } = [];
+
+    /// <summary>
+    /// Resource attributes that name the agent (<c>AgentSpan.ResourceAgent</c>), best first. SDK default service names
+    /// (<c>unknown_service</c>, <c>unknown_service:python</c>, ...) count as absent. Empty (the default) means
+    /// <see cref="DefaultResourceAgentAttributes"/>; a configured list replaces them.
+    /// </summary>
+    public IList<string> ResourceAgentAttributes { get; set; } = [];
+
+    /// <summary>The span attributes that name the agent when none are configured.</summary>
+    public static IReadOnlyList<string> DefaultSpanAgentAttributes { get; } =
     [
         "gen_ai.agent.name",         // OTel GenAI, pydantic-ai (newer), OpenLIT
         "gen_ai.agent.id",           // OTel GenAI, OpenLIT
@@ -57,15 +69,20 @@ public sealed class OtlpDecoderOptions
         "gen_ai.agent.role",         // OpenLIT (CrewAI role)
     ];
 
-    /// <summary>
-    /// Resource attributes that name the agent (<c>AgentSpan.ResourceAgent</c>), best first. SDK default service names
-    /// (<c>unknown_service</c>, <c>unknown_service:python</c>, ...) count as absent.
-    /// </summary>
-    public IList<string> ResourceAgentAttributes { get; set; } =
+    /// <summary>The resource attributes that name the agent when none are configured.</summary>
+    public static IReadOnlyList<string> DefaultResourceAgentAttributes { get; } =
     [
         "gen_ai.agent.name",
         "service.name",
     ];
+
+    /// <summary>The span agent attributes in force: the configured ones, else the defaults.</summary>
+    public IReadOnlyList<string> EffectiveSpanAgentAttributes =>
+        SpanAgentAttributes is { Count: > 0 } keys ? [.. keys] : DefaultSpanAgentAttributes;
+
+    /// <summary>The resource agent attributes in force: the configured ones, else the defaults.</summary>
+    public IReadOnlyList<string> EffectiveResourceAgentAttributes =>
+        ResourceAgentAttributes is { Count: > 0 } keys ? [.. keys] : DefaultResourceAgentAttributes;
 
     /// <summary>
     /// Use span names as a last resort: the operation (<c>chat {model}</c>, <c>execute_tool {tool}</c>, <c>invoke_agent {agent}</c>,

@@ -1,3 +1,6 @@
+using AgentSentinel.Core.Anomalies;
+using AgentSentinel.Core.Remediation;
+using AgentSentinel.Core.Spans;
 using Prometheus;
 
 namespace AgentSentinel.Telemetry;
@@ -70,4 +73,39 @@ public static class SentinelMetrics
 
     public static readonly Gauge RedisConnected = Metrics.CreateGauge(
         "agentsentinel_redis_connected", "1 while the flag store's interactive connection to Redis is up, else 0 (alert on 0 for a while).");
+
+    /// <summary>
+    /// Publishes every known label value at zero, so that rate() and increase() see the first event of a kind
+    /// (a labelled series otherwise appears only on its first increment).
+    /// </summary>
+    static SentinelMetrics()
+    {
+        foreach (var source in (string[])["kafka", "replay"])
+        {
+            RecordsConsumed.WithLabels(source);
+        }
+
+        foreach (var kind in Enum.GetValues<DecodeErrorKind>().Where(k => k != DecodeErrorKind.None))
+        {
+            DecodeFailures.WithLabels(DecodeFailure.KindName(kind));
+        }
+
+        foreach (var closedBy in (string[])["root", "idle", "evicted", "flush"])
+        {
+            TracesCompleted.WithLabels(closedBy);
+        }
+
+        foreach (var kind in (string[])[AnomalyKinds.TokenSpike, AnomalyKinds.LatencySpike])
+        {
+            AnomaliesDetected.WithLabels(kind);
+        }
+
+        foreach (var route in Enum.GetValues<FlagRoute>())
+        {
+            foreach (var outcome in (string[])["applied", "stale", "failed"])
+            {
+                FlagWrites.WithLabels(route.ToWireName(), outcome);
+            }
+        }
+    }
 }

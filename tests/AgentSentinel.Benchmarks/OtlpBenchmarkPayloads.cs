@@ -11,15 +11,16 @@ namespace AgentSentinel.Benchmarks;
 
 /// <summary>
 /// A realistic Kafka record for the decode benchmarks: 50 spans of three agent services (three resources), shaped like
-/// what the instrumentations in shared/data/genai-spans emit: OTel GenAI chat spans (with the usual request parameters,
-/// response ids and finish reasons, and message content on a third of them), OpenInference LLM spans with flattened
-/// messages, tool spans with arguments and results, agent spans, and plain HTTP/framework spans.
+/// what the instrumentations in shared/data/genai-spans emit: OTel GenAI chat spans (request parameters, response ids,
+/// finish reasons), OpenInference LLM spans, tool spans with arguments and results, agent spans, and plain HTTP spans.
+/// With <c>content</c>, a third of the chat spans carry their messages and the OpenInference spans their flattened
+/// messages (OpenInference's default); without, only metadata (the OTel GenAI default: content capture off).
 /// </summary>
 internal static class OtlpBenchmarkPayloads
 {
     public const int SpanCount = 50;
 
-    public static ExportTraceServiceRequest Request()
+    public static ExportTraceServiceRequest Request(bool content = true)
     {
         var random = new Random(2024);
         var request = new ExportTraceServiceRequest();
@@ -39,7 +40,7 @@ internal static class OtlpBenchmarkPayloads
             var count = r < 2 ? 17 : SpanCount - 34;
             for (var i = 0; i < count; i++, spanIndex++)
             {
-                scope.Spans.Add(Span(spanIndex, services[r], random));
+                scope.Spans.Add(Span(spanIndex, services[r], random, content));
             }
 
             request.ResourceSpans.Add(new ResourceSpans { Resource = resource, ScopeSpans = { scope }, SchemaUrl = "https://opentelemetry.io/schemas/1.37.0" });
@@ -48,7 +49,7 @@ internal static class OtlpBenchmarkPayloads
         return request;
     }
 
-    private static Span Span(int index, string agent, Random random)
+    private static Span Span(int index, string agent, Random random, bool withContent)
     {
         var traceId = new byte[16];
         var spanId = new byte[8];
@@ -64,7 +65,7 @@ internal static class OtlpBenchmarkPayloads
             EndTimeUnixNano = start + (ulong)random.Next(1_000_000, 900_000_000),
             Flags = 256,
         };
-        var content = index % 3 == 0;
+        var content = withContent && index % 3 == 0;
         switch (index % 5)
         {
             case 0 or 1: // OTel GenAI chat
@@ -98,12 +99,16 @@ internal static class OtlpBenchmarkPayloads
                 Add(span.Attributes, "llm.system", "openai");
                 Add(span.Attributes, "llm.model_name", "gpt-4o-2024-08-06");
                 Add(span.Attributes, "llm.invocation_parameters", "{\"model\": \"gpt-4o\", \"temperature\": 0}");
-                Add(span.Attributes, "llm.input_messages.0.message.role", "system");
-                Add(span.Attributes, "llm.input_messages.0.message.content", "You are a helpful assistant. " + new string('s', 200));
-                Add(span.Attributes, "llm.input_messages.1.message.role", "user");
-                Add(span.Attributes, "llm.input_messages.1.message.content", "What is the status of order 42?");
-                Add(span.Attributes, "llm.output_messages.0.message.role", "assistant");
-                Add(span.Attributes, "llm.output_messages.0.message.content", "Order 42 shipped yesterday.");
+                if (withContent)
+                {
+                    Add(span.Attributes, "llm.input_messages.0.message.role", "system");
+                    Add(span.Attributes, "llm.input_messages.0.message.content", "You are a helpful assistant. " + new string('s', 200));
+                    Add(span.Attributes, "llm.input_messages.1.message.role", "user");
+                    Add(span.Attributes, "llm.input_messages.1.message.content", "What is the status of order 42?");
+                    Add(span.Attributes, "llm.output_messages.0.message.role", "assistant");
+                    Add(span.Attributes, "llm.output_messages.0.message.content", "Order 42 shipped yesterday.");
+                }
+
                 Add(span.Attributes, "llm.token_count.prompt", random.Next(100, 4000));
                 Add(span.Attributes, "llm.token_count.completion", random.Next(10, 800));
                 Add(span.Attributes, "llm.token_count.total", random.Next(200, 5000));

@@ -20,10 +20,14 @@ public class OtlpDecodeBenchmarks
     private byte[] _protoPayload = [];
     private byte[] _jsonPayload = [];
 
+    /// <summary>"content": messages captured (OpenInference default); "metadata": content capture off (OTel default).</summary>
+    [Params("content", "metadata")]
+    public string Payload { get; set; } = "content";
+
     [GlobalSetup]
     public void Setup()
     {
-        var request = OtlpBenchmarkPayloads.Request();
+        var request = OtlpBenchmarkPayloads.Request(content: Payload == "content");
         _protoPayload = request.ToByteArray();
         _jsonPayload = OtlpBenchmarkPayloads.ToOtlpJson(request);
         if (!_proto.TryDecode(_protoPayload, _batch, out var failure) || _batch.Count != OtlpBenchmarkPayloads.SpanCount

@@ -71,6 +71,19 @@ public sealed class KafkaReceiverOptionsTests
         Assert.Contains(errors, e => e.StartsWith("Kafka:DeadLetterTopic must differ from the source topic", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void A_revoke_drain_timeout_not_shorter_than_max_poll_interval_is_rejected()
+    {
+        var options = Valid();
+        options.Consumer["max.poll.interval.ms"] = "20000";
+        options.RevokeDrainTimeout = TimeSpan.FromSeconds(30);
+
+        var error = Assert.Single(options.Validate());
+
+        Assert.StartsWith("Kafka:RevokeDrainTimeout", error, StringComparison.Ordinal);
+        Assert.Contains("max.poll.interval.ms", error, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("Consumer", "enable.auto.commit")]
     [InlineData("Consumer", "enable.auto.offset.store")]

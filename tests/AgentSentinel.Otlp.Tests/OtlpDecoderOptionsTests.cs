@@ -10,8 +10,8 @@ public sealed class OtlpDecoderOptionsTests
         var options = new OtlpDecoderOptions();
         Assert.Empty(options.Validate());
         Assert.Equal(16 * 1024 * 1024, options.MaxRecordBytes);
-        Assert.Equal(["gen_ai.agent.name", "service.name"], options.ResourceAgentAttributes);
-        Assert.Equal("gen_ai.agent.name", options.SpanAgentAttributes[0]);
+        Assert.Equal(["gen_ai.agent.name", "service.name"], options.EffectiveResourceAgentAttributes);
+        Assert.Equal("gen_ai.agent.name", options.EffectiveSpanAgentAttributes[0]);
         Assert.True(options.InferFromSpanNames);
     }
 

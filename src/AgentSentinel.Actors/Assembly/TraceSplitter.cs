@@ -9,7 +9,8 @@ namespace AgentSentinel.Actors.Assembly;
 /// <remarks>
 /// A span's agent is, in order: its own <see cref="AgentSpan.AgentName"/>; else the nearest ancestor's within the trace
 /// (following parent ids; a missing parent or a cycle ends the walk); else its own <see cref="AgentSpan.ResourceAgent"/>;
-/// else <see cref="UnknownAgent"/>. Empty names count as absent. Parts come in order of each agent's first span, and
+/// else a name that looks like a per-run instance id (<see cref="AgentIdentity.LooksLikeInstanceId"/>), found the same
+/// way, which the first two steps skip; else <see cref="UnknownAgent"/>. Empty names count as absent. Parts come in order of each agent's first span, and
 /// each part keeps its spans in the order they were received. A span id seen twice (a record delivered twice) is kept once.
 /// </remarks>
 internal static class TraceSplitter
@@ -112,6 +113,30 @@ internal static class TraceSplitter
 
     private static string[] ResolveAgents(ReadOnlySpan<AgentSpan> spans, Dictionary<SpanId, int> byId)
     {
+        var named = NearestNamed(spans, byId, instanceIds: false);
+        string?[]? instances = null;
+        var agents = new string[spans.Length];
+        for (var i = 0; i < spans.Length; i++)
+        {
+            var agent = named[i] ?? (string.IsNullOrEmpty(spans[i].ResourceAgent) ? null : spans[i].ResourceAgent);
+            if (agent is null)
+            {
+                instances ??= NearestNamed(spans, byId, instanceIds: true);
+                agent = instances[i];
+            }
+
+            agents[i] = agent ?? UnknownAgent;
+        }
+
+        return agents;
+    }
+
+    /// <summary>
+    /// For each span, the <see cref="AgentSpan.AgentName"/> of the span or of its nearest ancestor that has one of the
+    /// wanted sort (a real name, or one that looks like an instance id); null when none.
+    /// </summary>
+    private static string?[] NearestNamed(ReadOnlySpan<AgentSpan> spans, Dictionary<SpanId, int> byId, bool instanceIds)
+    {
         var count = spans.Length;
 
         // named[i]: the AgentName of span i or of its nearest named ancestor (null when none). state: 0 new, 1 on the
@@ -142,7 +167,7 @@ internal static class TraceSplitter
                     break; // a cycle: nothing above is named
                 }
 
-                if (!string.IsNullOrEmpty(spans[at].AgentName))
+                if (!string.IsNullOrEmpty(spans[at].AgentName) && AgentIdentity.LooksLikeInstanceId(spans[at].AgentName) == instanceIds)
                 {
                     found = spans[at].AgentName;
                     named[at] = found;
@@ -168,14 +193,6 @@ internal static class TraceSplitter
             }
         }
 
-        var agents = new string[count];
-        for (var i = 0; i < count; i++)
-        {
-            agents[i] = named[i]
-                ?? (string.IsNullOrEmpty(spans[i].ResourceAgent) ? null : spans[i].ResourceAgent)
-                ?? UnknownAgent;
-        }
-
-        return agents;
+        return named;
     }
 }

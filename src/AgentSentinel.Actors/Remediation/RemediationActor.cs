@@ -276,14 +276,13 @@ internal sealed class RemediationActor : ReceiveActor, IWithTimers
             }
         }
 
-        SentinelMetrics.FlagWrites.WithLabels(FlagRoute.Fallback.ToWireName(), message.Outcome == FlagWriteOutcome.Applied ? "applied" : "stale").Inc();
+        // agentsentinel_flag_writes_total is counted by the store, which knows each write's outcome.
         CheckBarriers();
     }
 
     private void OnWriteFailed(WriteFailed message)
     {
         _inFlight--;
-        SentinelMetrics.FlagWrites.WithLabels(FlagRoute.Fallback.ToWireName(), "failed").Inc();
         if (_agents.TryGetValue(message.Agent, out var state))
         {
             state.InFlight = false;

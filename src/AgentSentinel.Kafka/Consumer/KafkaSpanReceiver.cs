@@ -24,9 +24,13 @@ namespace AgentSentinel.Kafka.Consumer;
 /// with its key, value and headers plus error headers (<see cref="DeadLetterHeaders"/>) to the dead-letter topic,
 /// and only once the broker acknowledged the copy is it treated as done. A failed copy is retried with back-off
 /// and holds the partition's offset: nothing is dropped.</para>
-/// <para><b>Backpressure.</b> At most <see cref="KafkaReceiverOptions.MaxInFlightRecords"/> records are in flight;
-/// at the limit every assigned partition is paused and polling continues (so <c>max.poll.interval.ms</c> is never
-/// exceeded); they resume when half have completed.</para>
+/// <para><b>Backpressure.</b> At most <see cref="KafkaReceiverOptions.MaxInFlightRecords"/> records are in flight.
+/// At the limit the loop first waits up to 0.5 s for the pipeline to make room; if it does not, every assigned
+/// partition is paused and polling continues (so <c>max.poll.interval.ms</c> is never exceeded), and they resume
+/// once half have completed. Memory is bounded by the in-flight records plus librdkafka's prefetch queue
+/// (<c>queued.max.messages.kbytes</c>, 64 MiB by default).</para>
+/// <para><b>Threading.</b> Decoding, the sink call and offset bookkeeping run on one dedicated thread; the sink
+/// must return promptly with a task (not block) and may complete it on any thread.</para>
 /// <para><b>Rebalances.</b> On revoke the in-flight records of the revoked partitions are drained (up to
 /// <see cref="KafkaReceiverOptions.RevokeDrainTimeout"/>) and their offsets stored before the handler returns, so
 /// librdkafka commits them on unassign. On partitions lost nothing is stored.</para>
@@ -45,6 +49,7 @@ public sealed class KafkaSpanReceiver : IAsyncDisposable
     private static readonly TimeSpan DeadLetterFlushTimeout = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan LagCommittedTimeout = TimeSpan.FromMilliseconds(500);
     private static readonly TimeSpan CloseCommitTimeout = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan BackpressureGrace = TimeSpan.FromMilliseconds(500);
     private static readonly Counter.Child ConsumedKafka = SentinelMetrics.RecordsConsumed.WithLabels(Source);
     private static readonly Counter.Child[] FailuresByKind = Enum.GetValues<DecodeErrorKind>()
         .Select(static k => SentinelMetrics.DecodeFailures.WithLabels(DecodeFailure.KindName(k)))
@@ -57,8 +62,14 @@ public sealed class KafkaSpanReceiver : IAsyncDisposable
     private readonly Dictionary<string, OtlpEncoding> _topics;
     private readonly ConsumerConfig _consumerConfig;
     private readonly ProducerConfig _producerConfig;
+    private readonly Dictionary<string, string> _deadLetterTopics;
     private readonly int _maxInFlight;
     private readonly int _resumeAt;
+    private readonly TimeSpan _retryBackoff;
+    private readonly TimeSpan _maxRetryBackoff;
+    private readonly TimeSpan _lagRefreshInterval;
+    private readonly TimeSpan _revokeDrainTimeout;
+    private readonly TimeSpan _shutdownTimeout;
 
     private readonly Lock _lifecycle = new();
     private readonly CancellationTokenSource _stopRequested = new();
@@ -118,8 +129,14 @@ public sealed class KafkaSpanReceiver : IAsyncDisposable
             StringComparer.Ordinal);
         _consumerConfig = options.BuildConsumerConfig();
         _producerConfig = options.BuildDeadLetterProducerConfig();
+        _deadLetterTopics = _topics.Keys.ToDictionary(static t => t, options.DeadLetterTopicFor, StringComparer.Ordinal);
         _maxInFlight = options.MaxInFlightRecords;
         _resumeAt = options.MaxInFlightRecords / 2;
+        _retryBackoff = options.RetryBackoff;
+        _maxRetryBackoff = options.MaxRetryBackoff;
+        _lagRefreshInterval = options.LagRefreshInterval;
+        _revokeDrainTimeout = options.RevokeDrainTimeout;
+        _shutdownTimeout = options.ShutdownTimeout;
     }
 
     /// <summary>Completes when the receive loop has ended: successfully after a stop, faulted with <see cref="KafkaReceiverException"/> on a fatal error.</summary>
@@ -246,7 +263,7 @@ public sealed class KafkaSpanReceiver : IAsyncDisposable
     /// <summary>Stops within <see cref="KafkaReceiverOptions.ShutdownTimeout"/>.</summary>
     public async ValueTask DisposeAsync()
     {
-        using var deadline = new CancellationTokenSource(_options.ShutdownTimeout);
+        using var deadline = new CancellationTokenSource(_shutdownTimeout);
         await StopAsync(deadline.Token).ConfigureAwait(false);
     }
 
@@ -411,8 +428,11 @@ public sealed class KafkaSpanReceiver : IAsyncDisposable
         Interlocked.Increment(ref _decodeFailures);
         FailuresByKind[(int)value.Failure.Kind].Inc();
         var copy = DeadLetterCopy(result, value);
-        _ = DeadLetterAsync(Track(partition, offset, started), _options.DeadLetterTopicFor(result.Topic), copy, partition.Token);
+        _ = DeadLetterAsync(Track(partition, offset, started), DeadLetterTopicFor(result.Topic), copy, partition.Token);
     }
+
+    private string DeadLetterTopicFor(string topic) =>
+        _deadLetterTopics.TryGetValue(topic, out var deadLetter) ? deadLetter : topic + KafkaReceiverOptions.DeadLetterSuffix;
 
     private Task Accept(IngestedRecord record, CancellationToken cancellationToken)
     {
@@ -503,8 +523,8 @@ public sealed class KafkaSpanReceiver : IAsyncDisposable
 
     private async Task<bool> DelayAsync(int attempt, CancellationToken cancellationToken)
     {
-        var baseMs = _options.RetryBackoff.TotalMilliseconds * Math.Pow(2, Math.Min(attempt, 20));
-        var ms = Math.Min(baseMs, _options.MaxRetryBackoff.TotalMilliseconds);
+        var baseMs = _retryBackoff.TotalMilliseconds * Math.Pow(2, Math.Min(attempt, 20));
+        var ms = Math.Min(baseMs, _maxRetryBackoff.TotalMilliseconds);
 #pragma warning disable CA5394 // Jitter, not security.
         ms *= 0.8 + (Random.Shared.NextDouble() * 0.4);
 #pragma warning restore CA5394
@@ -685,6 +705,12 @@ public sealed class KafkaSpanReceiver : IAsyncDisposable
     private void ApplyBackpressure(IConsumer<byte[]?, DecodedValue> consumer)
     {
         var inFlight = Volatile.Read(ref _inFlight);
+        if (!_paused && inFlight >= _maxInFlight && WaitForRoom())
+        {
+            return; // A short stall: the pipeline made room without a pause.
+        }
+
+        inFlight = Volatile.Read(ref _inFlight);
         try
         {
             if (!_paused && inFlight >= _maxInFlight)
@@ -716,9 +742,45 @@ public sealed class KafkaSpanReceiver : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// At the in-flight limit, first waits up to <see cref="BackpressureGrace"/> for the pipeline to finish a record.
+    /// Pausing is the fallback for longer stalls because it is expensive: librdkafka drops the records it prefetched
+    /// for paused partitions, and with every partition paused its fetcher only notices a resume on its next idle tick
+    /// (measured at about one second), so a pause per short stall would cap throughput. The wait is far shorter than
+    /// max.poll.interval.ms, and heartbeats run on librdkafka's own thread.
+    /// </summary>
+    private bool WaitForRoom()
+    {
+        var started = Stopwatch.GetTimestamp();
+        while (true)
+        {
+            _recordCompleted.Reset();
+            ReapCompletions();
+            if (Volatile.Read(ref _inFlight) < _maxInFlight)
+            {
+                return true;
+            }
+
+            var remaining = BackpressureGrace - Stopwatch.GetElapsedTime(started);
+            if (remaining <= TimeSpan.Zero || _stopRequested.IsCancellationRequested)
+            {
+                return false;
+            }
+
+            try
+            {
+                _recordCompleted.Wait(remaining, _stopRequested.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                return false;
+            }
+        }
+    }
+
     private void RefreshLagIfDue(IConsumer<byte[]?, DecodedValue> consumer)
     {
-        if (_lastLagRefresh != 0 && Stopwatch.GetElapsedTime(_lastLagRefresh) < _options.LagRefreshInterval)
+        if (_lastLagRefresh != 0 && Stopwatch.GetElapsedTime(_lastLagRefresh) < _lagRefreshInterval)
         {
             return;
         }
@@ -803,7 +865,7 @@ public sealed class KafkaSpanReceiver : IAsyncDisposable
         var abandoned = 0;
         if (!_crash && _consumer is { } consumer)
         {
-            var timeout = _options.RevokeDrainTimeout;
+            var timeout = _revokeDrainTimeout;
             if (!Drain(revoked, timeout))
             {
                 Log.RevokeDrainTimedOut(_logger, timeout, revoked.Sum(static p => p.PendingCount));
@@ -967,7 +1029,19 @@ public sealed class KafkaSpanReceiver : IAsyncDisposable
             }
 
             // Serve the group protocol (rejoin, revoke, assign) so that the next attempt carries a valid generation.
-            _ = consumer.Consume(PausedPollTimeout);
+            try
+            {
+                _ = consumer.Consume(PausedPollTimeout);
+            }
+            catch (KafkaException e)
+            {
+                if (e.Error.IsFatal)
+                {
+                    Log.CloseCommitFailed(_logger, e.Error.Code, e.Error.Reason);
+                    return;
+                }
+            }
+
             TryPauseAll(consumer);
             ReapCompletions();
             FlushStores(consumer);

@@ -38,28 +38,28 @@ internal sealed class Utf8StringCache
             return string.Empty;
         }
 
-        if (utf8.Length > MaxCachedLength)
-        {
-            return Encoding.UTF8.GetString(utf8);
-        }
+        return utf8.Length > MaxCachedLength ? Encoding.UTF8.GetString(utf8) : GetOrAddEntry(utf8).Value;
+    }
 
+    /// <summary>The cached entry for a non-empty value of at most <see cref="MaxCachedLength"/> bytes.</summary>
+    public Entry GetOrAddEntry(ReadOnlySpan<byte> utf8)
+    {
         var hash = Hash(utf8);
         var slot = (int)(hash ^ (hash >> 29)) & _mask;
         var entries = _entries;
         var first = entries[slot];
         if (first is not null && first.Hash == hash && utf8.SequenceEqual(first.Utf8))
         {
-            return first.Value;
+            return first;
         }
 
         var second = entries[slot + 1];
         if (second is not null && second.Hash == hash && utf8.SequenceEqual(second.Utf8))
         {
-            return second.Value;
+            return second;
         }
 
-        var value = Encoding.UTF8.GetString(utf8);
-        var entry = new Entry(hash, utf8.ToArray(), value);
+        var entry = new Entry(hash, utf8.ToArray(), Encoding.UTF8.GetString(utf8));
 
         // Fill an empty way first; otherwise demote the first way and overwrite it (a cheap LRU-ish policy).
         if (first is null)
@@ -72,30 +72,42 @@ internal sealed class Utf8StringCache
             entries[slot] = entry;
         }
 
-        return value;
+        return entry;
     }
 
-    /// <summary>FNV-1a over 8-byte words (then the tail), with a final avalanche: fast for short names.</summary>
+    /// <summary>
+    /// Mixes the length and the first, middle and last 8 bytes (short values: all their bytes): constant time whatever
+    /// the length. Values that agree on those bytes share a set; correctness never depends on the hash (bytes are compared).
+    /// </summary>
     internal static ulong Hash(ReadOnlySpan<byte> bytes)
     {
-        var h = Fnv1a64.OffsetBasis ^ (ulong)bytes.Length;
-        while (bytes.Length >= 8)
+        ulong first, middle, last;
+        var length = bytes.Length;
+        if (length >= 8)
         {
-            h = (h ^ BinaryPrimitives.ReadUInt64LittleEndian(bytes)) * Fnv1a64.Prime;
-            bytes = bytes[8..];
+            first = BinaryPrimitives.ReadUInt64LittleEndian(bytes);
+            middle = BinaryPrimitives.ReadUInt64LittleEndian(bytes.Slice((length - 8) >> 1));
+            last = BinaryPrimitives.ReadUInt64LittleEndian(bytes.Slice(length - 8));
+        }
+        else
+        {
+            first = 0;
+            for (var i = 0; i < length; i++)
+            {
+                first |= (ulong)bytes[i] << (i * 8);
+            }
+
+            middle = last = 0;
         }
 
-        foreach (var b in bytes)
-        {
-            h = (h ^ b) * Fnv1a64.Prime;
-        }
-
+        var h = ((ulong)length * 0x9E3779B97F4A7C15UL) ^ (first * 0xC2B2AE3D27D4EB4FUL) ^ (middle * 0x165667B19E3779F9UL) ^ (last * 0xD6E8FEB86659FD93UL);
         h ^= h >> 32;
         h *= 0x9E3779B97F4A7C15UL;
         return h ^ (h >> 29);
     }
 
-    private sealed class Entry(ulong hash, byte[] utf8, string value)
+    /// <summary>An interned value and its UTF-8 bytes (immutable).</summary>
+    internal sealed class Entry(ulong hash, byte[] utf8, string value)
     {
         public ulong Hash { get; } = hash;
 

@@ -76,8 +76,6 @@ internal ref struct JsonSpanReader
 
     public readonly DecodeFailure Failure => new(_errorKind, _errorReason);
 
-    public void FailMalformed(string reason) => Fail(DecodeErrorKind.Malformed, reason);
-
     public bool ReadRequest(ref Utf8JsonReader r)
     {
         if (!Next(ref r))

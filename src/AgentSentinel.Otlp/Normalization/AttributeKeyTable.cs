@@ -1,5 +1,5 @@
 using System.Buffers.Binary;
-using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace AgentSentinel.Otlp.Normalization;
@@ -26,25 +26,59 @@ internal enum AttributeKeyFlags : byte
     StructureHash = 8,
 }
 
-/// <summary>The classification of one attribute key.</summary>
-internal readonly record struct AttributeKey(AttributeId Id, AttributeKeyFlags Flags, sbyte SpanAgentRank, sbyte ResourceAgentRank)
+/// <summary>
+/// The classification of one attribute key, packed in 32 bits (id, flags, span-agent rank + 1, resource-agent rank + 1)
+/// so that it travels in a register: a struct of four byte fields was assembled through memory at every call.
+/// </summary>
+internal readonly struct AttributeKey : IEquatable<AttributeKey>
 {
-    public static readonly AttributeKey Unknown = new(AttributeId.None, AttributeKeyFlags.None, -1, -1);
+    public static AttributeKey Unknown => default;
 
-    public bool IsWanted => (Flags & AttributeKeyFlags.Wanted) != 0;
+    private readonly uint _bits;
 
-    public bool IsDeferred => (Flags & AttributeKeyFlags.Deferred) != 0;
+    public AttributeKey(AttributeId id, AttributeKeyFlags flags, int spanAgentRank, int resourceAgentRank) =>
+        _bits = (uint)id | ((uint)flags << 8) | ((uint)(spanAgentRank + 1) << 16) | ((uint)(resourceAgentRank + 1) << 24);
 
-    public bool WantsArrayElements => (Flags & AttributeKeyFlags.ArrayElements) != 0;
+    public AttributeId Id => (AttributeId)(byte)_bits;
 
-    public bool WantsStructureHash => (Flags & AttributeKeyFlags.StructureHash) != 0;
+    public AttributeKeyFlags Flags => (AttributeKeyFlags)(byte)(_bits >> 8);
+
+    /// <summary>Rank in the configured span agent keys, or -1.</summary>
+    public int SpanAgentRank => (int)((_bits >> 16) & 0xFF) - 1;
+
+    /// <summary>Rank in the configured resource agent keys, or -1.</summary>
+    public int ResourceAgentRank => (int)(_bits >> 24) - 1;
+
+    public bool IsWanted => (_bits & ((uint)AttributeKeyFlags.Wanted << 8)) != 0;
+
+    public bool IsDeferred => (_bits & ((uint)AttributeKeyFlags.Deferred << 8)) != 0;
+
+    public bool WantsArrayElements => (_bits & ((uint)AttributeKeyFlags.ArrayElements << 8)) != 0;
+
+    public bool WantsStructureHash => (_bits & ((uint)AttributeKeyFlags.StructureHash << 8)) != 0;
+
+    public static bool operator ==(AttributeKey left, AttributeKey right) => left._bits == right._bits;
+
+    public static bool operator !=(AttributeKey left, AttributeKey right) => left._bits != right._bits;
+
+    public AttributeKey WithSpanAgentRank(int rank) => new(Id, Flags, rank, ResourceAgentRank);
+
+    public AttributeKey WithResourceAgentRank(int rank) => new(Id, Flags, SpanAgentRank, rank);
+
+    public bool Equals(AttributeKey other) => _bits == other._bits;
+
+    public override bool Equals(object? obj) => obj is AttributeKey other && Equals(other);
+
+    public override int GetHashCode() => (int)_bits;
+
+    public override string ToString() => $"{Id} {Flags} span:{SpanAgentRank} resource:{ResourceAgentRank}";
 }
 
 /// <summary>
 /// Maps attribute keys (UTF-8 bytes, straight from the payload) to <see cref="AttributeKey"/> without allocating.
-/// Open addressing with linear probing over a table at most a quarter full; the hash mixes the length and three
-/// 8-byte words of the key, so a miss (the common case: most keys are content or framework noise) usually costs
-/// one hash and one probe, and a byte comparison only happens when the 64-bit hashes agree.
+/// Keys are bucketed by length and told apart by their first and last 8 bytes, so a miss (the common case: most keys
+/// are content or framework noise) costs an array index and a couple of integer compares, and a full byte comparison
+/// only happens for a real candidate.
 /// </summary>
 internal sealed class AttributeKeyTable
 {
@@ -150,12 +184,12 @@ internal sealed class AttributeKeyTable
     private static readonly byte[] CompletionPrefix = "gen_ai.completion."u8.ToArray();
     private static readonly byte[] FinishReasonSuffix = ".finish_reason"u8.ToArray();
 
-    private readonly byte[]?[] _keys;
-    private readonly ulong[] _hashes;
+    // Entries sorted by key length; _bucketStart[length] .. _bucketStart[length + 1] are the keys of that length.
+    private readonly int[] _bucketStart;
+    private readonly ulong[] _first;
+    private readonly ulong[] _last;
+    private readonly byte[][] _bytes;
     private readonly AttributeKey[] _values;
-    private readonly int _mask;
-    private readonly int _minLength;
-    private readonly int _maxLength;
     private readonly AttributeKey _completionFinishReason;
 
     /// <param name="spanAgentKeys">Span attribute keys naming the agent, best first.</param>
@@ -164,8 +198,8 @@ internal sealed class AttributeKeyTable
     {
         ArgumentNullException.ThrowIfNull(spanAgentKeys);
         ArgumentNullException.ThrowIfNull(resourceAgentKeys);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(spanAgentKeys.Count, sbyte.MaxValue);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(resourceAgentKeys.Count, sbyte.MaxValue);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(spanAgentKeys.Count, 254);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(resourceAgentKeys.Count, 254);
 
         var entries = new Dictionary<string, AttributeKey>(StringComparer.Ordinal);
         foreach (var (key, id) in KnownKeys)
@@ -179,7 +213,7 @@ internal sealed class AttributeKeyTable
             var existing = entries.TryGetValue(key, out var e) ? e : new AttributeKey(AttributeId.ConfiguredAgentKey, AttributeKeyFlags.Wanted, -1, -1);
             if (existing.SpanAgentRank < 0)
             {
-                entries[key] = existing with { SpanAgentRank = (sbyte)i };
+                entries[key] = existing.WithSpanAgentRank(i);
             }
         }
 
@@ -189,67 +223,87 @@ internal sealed class AttributeKeyTable
             var existing = entries.TryGetValue(key, out var e) ? e : new AttributeKey(AttributeId.ConfiguredAgentKey, AttributeKeyFlags.Wanted, -1, -1);
             if (existing.ResourceAgentRank < 0)
             {
-                entries[key] = existing with { ResourceAgentRank = (sbyte)i };
+                entries[key] = existing.WithResourceAgentRank(i);
             }
         }
 
-        var size = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(64, entries.Count * 4));
-        _keys = new byte[size][];
-        _hashes = new ulong[size];
-        _values = new AttributeKey[size];
-        _mask = size - 1;
-        _minLength = int.MaxValue;
-        foreach (var (key, value) in entries)
+        var sorted = entries
+            .Select(pair => (Bytes: Encoding.UTF8.GetBytes(pair.Key), Value: pair.Value))
+            .OrderBy(entry => entry.Bytes.Length)
+            .ToArray();
+        var maxLength = sorted[^1].Bytes.Length;
+        _bucketStart = new int[maxLength + 2];
+        _first = new ulong[sorted.Length];
+        _last = new ulong[sorted.Length];
+        _bytes = new byte[sorted.Length][];
+        _values = new AttributeKey[sorted.Length];
+        var index = 0;
+        for (var length = 0; length <= maxLength; length++)
         {
-            var bytes = Encoding.UTF8.GetBytes(key);
-            _minLength = Math.Min(_minLength, bytes.Length);
-            _maxLength = Math.Max(_maxLength, bytes.Length);
-            var hash = Hash(bytes);
-            var slot = (int)hash & _mask;
-            while (_keys[slot] is not null)
+            _bucketStart[length] = index;
+            while (index < sorted.Length && sorted[index].Bytes.Length == length)
             {
-                slot = (slot + 1) & _mask;
+                var bytes = sorted[index].Bytes;
+                _first[index] = First(bytes);
+                _last[index] = Last(bytes);
+                _bytes[index] = bytes;
+                _values[index] = sorted[index].Value;
+                index++;
             }
-
-            _keys[slot] = bytes;
-            _hashes[slot] = hash;
-            _values[slot] = value;
         }
 
+        _bucketStart[maxLength + 1] = index;
         _completionFinishReason = new AttributeKey(
             AttributeId.GenAiCompletionFinishReason, FlagsFor(AttributeId.GenAiCompletionFinishReason), -1, -1);
-
-        SpanAgentRankCount = spanAgentKeys.Count;
     }
 
-    /// <summary>The rank given to an agent name derived from a span name (after every configured key).</summary>
-    public int SpanAgentRankCount { get; }
-
+    /// <summary>
+    /// Keys of the same length are compared by their first and last 8 bytes (two integer compares), and only a match of
+    /// both on a key longer than 16 bytes costs a full comparison: a miss, the common case, is a few cycles.
+    /// </summary>
     public AttributeKey Lookup(ReadOnlySpan<byte> key)
     {
-        if (key.Length >= _minLength && key.Length <= _maxLength)
+        var length = key.Length;
+        if ((uint)length + 1 < (uint)_bucketStart.Length && length >= 8)
         {
-            var hash = Hash(key);
-            var slot = (int)hash & _mask;
-            for (var probe = 0; probe <= _mask; probe++)
+            var from = _bucketStart[length];
+            var to = _bucketStart[length + 1];
+            if (from < to)
             {
-                var candidate = _keys[slot];
-                if (candidate is null)
+                var first = BinaryPrimitives.ReadUInt64LittleEndian(key);
+                var last = BinaryPrimitives.ReadUInt64LittleEndian(key.Slice(length - 8));
+                for (var i = from; i < to; i++)
                 {
-                    break;
+                    if (_first[i] == first && _last[i] == last && (length <= 16 || MiddleEquals(key, _bytes[i])))
+                    {
+                        return _values[i];
+                    }
                 }
-
-                if (_hashes[slot] == hash && key.SequenceEqual(candidate))
+            }
+        }
+        else if ((uint)length + 1 < (uint)_bucketStart.Length)
+        {
+            var from = _bucketStart[length];
+            var to = _bucketStart[length + 1];
+            var first = First(key);
+            for (var i = from; i < to; i++)
+            {
+                if (_first[i] == first)
                 {
-                    return _values[slot];
+                    return _values[i];
                 }
-
-                slot = (slot + 1) & _mask;
             }
         }
 
-        // gen_ai.completion.{i}.finish_reason (OpenLLMetry legacy, one key per choice).
-        if (key.Length > CompletionPrefix.Length + FinishReasonSuffix.Length
+        return LookupPattern(key);
+    }
+
+    /// <summary>Keys matched by pattern: gen_ai.completion.{i}.finish_reason (OpenLLMetry legacy, one key per choice).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private AttributeKey LookupPattern(ReadOnlySpan<byte> key)
+    {
+        var length = key.Length;
+        if (length > CompletionPrefix.Length + FinishReasonSuffix.Length
             && key[0] == (byte)'g'
             && key.EndsWith(FinishReasonSuffix)
             && key.StartsWith(CompletionPrefix))
@@ -259,6 +313,46 @@ internal sealed class AttributeKeyTable
 
         return AttributeKey.Unknown;
     }
+
+    /// <summary>Compares bytes 8 .. length - 8 (the ends are already known equal) eight at a time.</summary>
+    private static bool MiddleEquals(ReadOnlySpan<byte> key, byte[] candidate)
+    {
+        if (candidate.Length != key.Length)
+        {
+            return false;
+        }
+
+        var limit = key.Length - 8;
+        for (var offset = 8; offset < limit; offset += 8)
+        {
+            var at = Math.Min(offset, limit);
+            if (BinaryPrimitives.ReadUInt64LittleEndian(key.Slice(at)) != BinaryPrimitives.ReadUInt64LittleEndian(candidate.AsSpan(at)))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static ulong First(ReadOnlySpan<byte> key)
+    {
+        if (key.Length >= 8)
+        {
+            return BinaryPrimitives.ReadUInt64LittleEndian(key);
+        }
+
+        ulong value = 0;
+        for (var i = 0; i < key.Length; i++)
+        {
+            value |= (ulong)key[i] << (i * 8);
+        }
+
+        return value;
+    }
+
+    private static ulong Last(ReadOnlySpan<byte> key) =>
+        key.Length >= 8 ? BinaryPrimitives.ReadUInt64LittleEndian(key[^8..]) : 0;
 
     private static AttributeKeyFlags FlagsFor(AttributeId id) => id switch
     {
@@ -270,32 +364,4 @@ internal sealed class AttributeKeyTable
             => AttributeKeyFlags.Wanted | AttributeKeyFlags.Deferred | AttributeKeyFlags.StructureHash,
         _ => AttributeKeyFlags.Wanted,
     };
-
-    private static ulong Hash(ReadOnlySpan<byte> key)
-    {
-        ulong first, middle, last;
-        if (key.Length >= 8)
-        {
-            first = BinaryPrimitives.ReadUInt64LittleEndian(key);
-            middle = BinaryPrimitives.ReadUInt64LittleEndian(key.Slice((key.Length - 8) >> 1, 8));
-            last = BinaryPrimitives.ReadUInt64LittleEndian(key[^8..]);
-        }
-        else
-        {
-            first = 0;
-            for (var i = 0; i < key.Length; i++)
-            {
-                first |= (ulong)key[i] << (i * 8);
-            }
-
-            middle = 0;
-            last = 0;
-        }
-
-        var h = ((ulong)key.Length * 0x9E3779B97F4A7C15UL) ^ (first * 0xC2B2AE3D27D4EB4FUL);
-        h = (h ^ (h >> 31)) + (middle * 0x165667B19E3779F9UL);
-        h = (h ^ (h >> 29)) + (last * 0xD6E8FEB86659FD93UL);
-        h ^= h >> 32;
-        return h;
-    }
 }

@@ -24,7 +24,7 @@ internal static class ConventionVocabulary
         }
 
         Span<byte> lower = stackalloc byte[MaxWordLength];
-        var word = ToLowerAscii(value, lower);
+        ReadOnlySpan<byte> word = value.IndexOfAnyInRange((byte)'A', (byte)'Z') < 0 ? value : ToLowerAscii(value, lower);
         return source switch
         {
             AttributeId.GenAiOperationName => GenAiOperation(word),
@@ -40,12 +40,13 @@ internal static class ConventionVocabulary
 
     /// <summary>
     /// <c>gen_ai.operation.name</c>: the OTel well-known values, plus the non-standard ones emitted by OpenLIT
-    /// (<c>embedding</c>, <c>vectordb</c>, <c>framework</c>, <c>agent</c>, <c>execute_task</c>, <c>model_request</c>, ...)
-    /// and LangSmith (run types such as <c>chain</c>).
+    /// (<c>embedding</c>, <c>vectordb</c>, <c>agent</c>, <c>execute_task</c>, <c>workflow</c>, <c>model_request</c>, ...),
+    /// LangSmith (run types such as <c>chain</c>), Semantic Kernel before 1.0 of the conventions (<c>chat.completions</c>),
+    /// and <c>framework</c> (OpenLIT's old workflow name, Spring AI's framework steps) as a chain step.
     /// </summary>
     internal static SpanOperation GenAiOperation(ReadOnlySpan<byte> w)
     {
-        if (w.SequenceEqual("chat"u8))
+        if (w.SequenceEqual("chat"u8) || w.SequenceEqual("chat.completions"u8))
         {
             return SpanOperation.Chat;
         }
@@ -60,7 +61,7 @@ internal static class ConventionVocabulary
             return SpanOperation.InvokeAgent;
         }
 
-        if (w.SequenceEqual("text_completion"u8) || w.SequenceEqual("completion"u8))
+        if (w.SequenceEqual("text_completion"u8) || w.SequenceEqual("completion"u8) || w.SequenceEqual("text.completions"u8))
         {
             return SpanOperation.TextCompletion;
         }
@@ -90,13 +91,13 @@ internal static class ConventionVocabulary
             return SpanOperation.CreateAgent;
         }
 
-        if (w.SequenceEqual("invoke_workflow"u8) || w.SequenceEqual("workflow"u8) || w.SequenceEqual("framework"u8)
-            || w.SequenceEqual("team"u8) || w.SequenceEqual("graph_execution"u8))
+        if (w.SequenceEqual("invoke_workflow"u8) || w.SequenceEqual("workflow"u8) || w.SequenceEqual("team"u8)
+            || w.SequenceEqual("graph_execution"u8))
         {
             return SpanOperation.InvokeWorkflow;
         }
 
-        if (w.SequenceEqual("chain"u8) || w.SequenceEqual("execute_task"u8) || w.SequenceEqual("task"u8))
+        if (w.SequenceEqual("chain"u8) || w.SequenceEqual("execute_task"u8) || w.SequenceEqual("task"u8) || w.SequenceEqual("framework"u8))
         {
             return SpanOperation.Chain;
         }
@@ -333,6 +334,11 @@ internal static class ConventionVocabulary
             return FinishReasons.None;
         }
 
+        if (value[0] is (byte)'[' or (byte)'(')
+        {
+            return FinishReasonList(value);
+        }
+
         if (value.Length > MaxWordLength)
         {
             return FinishReasons.Other;
@@ -381,6 +387,37 @@ internal static class ConventionVocabulary
         }
 
         return FinishReasons.Other;
+    }
+
+    /// <summary>
+    /// A list serialised into a string (<c>["stop"]</c> from SDKs that cannot set array attributes, <c>('stop',)</c> from
+    /// Python reprs): each quoted item is folded. An unquoted list gives <see cref="FinishReasons.Other"/>.
+    /// </summary>
+    private static FinishReasons FinishReasonList(ReadOnlySpan<byte> value)
+    {
+        var result = FinishReasons.None;
+        var rest = value;
+        int open;
+        while ((open = rest.IndexOfAny((byte)'"', (byte)'\'')) >= 0)
+        {
+            var quote = rest[open];
+            rest = rest[(open + 1)..];
+            var close = rest.IndexOf(quote);
+            if (close < 0)
+            {
+                break;
+            }
+
+            var item = rest[..close];
+            if (!item.IsEmpty && item[0] is not ((byte)'[' or (byte)'('))
+            {
+                result |= FinishReason(item);
+            }
+
+            rest = rest[(close + 1)..];
+        }
+
+        return result == FinishReasons.None && value.Length > 2 ? FinishReasons.Other : result;
     }
 
     internal static Span<byte> ToLowerAscii(ReadOnlySpan<byte> value, Span<byte> destination)

@@ -41,6 +41,99 @@ internal static class JsonStrings
     }
 
     /// <summary>
+    /// The fast path of <see cref="FindTopLevelString"/>: one pass over the bytes tracking nesting and strings, for the
+    /// common case of a small flat object whose property value has no escapes. Returns the value's length, -1 when the
+    /// property is absent, and -2 when the text needs the full reader (escapes in the value, unusual syntax).
+    /// </summary>
+    public static int FindTopLevelStringFast(ReadOnlySpan<byte> json, ReadOnlySpan<byte> name, Span<byte> destination)
+    {
+        var depth = 0;
+        var expectKey = false;
+        for (var i = 0; i < json.Length; i++)
+        {
+            var c = json[i];
+            switch (c)
+            {
+                case (byte)'{':
+                case (byte)'[':
+                    depth++;
+                    expectKey = depth == 1 && c == (byte)'{';
+                    break;
+                case (byte)'}':
+                case (byte)']':
+                    depth--;
+                    break;
+                case (byte)',':
+                    expectKey = depth == 1;
+                    break;
+                case (byte)'"':
+                    var close = EndOfString(json, i + 1);
+                    if (close < 0)
+                    {
+                        return -2;
+                    }
+
+                    if (expectKey && depth == 1 && json.Slice(i + 1, close - i - 1).Contains((byte)'\\'))
+                    {
+                        return -2; // an escaped key might spell the name
+                    }
+
+                    if (expectKey && depth == 1 && json.Slice(i + 1, close - i - 1).SequenceEqual(name))
+                    {
+                        var colon = json[(close + 1)..].IndexOfAnyExcept(" \t\r\n"u8);
+                        if (colon < 0 || json[close + 1 + colon] != (byte)':')
+                        {
+                            return -2;
+                        }
+
+                        var valueAt = close + 2 + colon;
+                        var skip = json[valueAt..].IndexOfAnyExcept(" \t\r\n"u8);
+                        if (skip < 0 || json[valueAt + skip] != (byte)'"')
+                        {
+                            return -1; // not a string
+                        }
+
+                        var start = valueAt + skip + 1;
+                        var valueEnd = EndOfString(json, start);
+                        if (valueEnd < 0 || json[start..valueEnd].Contains((byte)'\\') || valueEnd - start > destination.Length)
+                        {
+                            return -2;
+                        }
+
+                        json[start..valueEnd].CopyTo(destination);
+                        return valueEnd - start;
+                    }
+
+                    expectKey = false;
+                    i = close;
+                    break;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>Index of the quote closing a string whose content starts at <paramref name="from"/>, or -1.</summary>
+    private static int EndOfString(ReadOnlySpan<byte> json, int from)
+    {
+        for (var i = from; i < json.Length; i++)
+        {
+            var c = json[i];
+            if (c == (byte)'"')
+            {
+                return i;
+            }
+
+            if (c == (byte)'\\')
+            {
+                i++;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>
     /// Finds the top-level string property <paramref name="name"/> of the JSON object in <paramref name="json"/> and copies
     /// its unescaped value into <paramref name="destination"/>. Returns its length, or -1 when absent, not a string,
     /// too long, or the text is not a JSON object. Used for <c>llm.invocation_parameters</c> ({"model": ...}).

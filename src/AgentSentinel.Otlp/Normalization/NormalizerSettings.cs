@@ -8,7 +8,7 @@ internal sealed class NormalizerSettings
     public NormalizerSettings(OtlpDecoderOptions options, Utf8StringCache? strings = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        Keys = new AttributeKeyTable([.. options.SpanAgentAttributes], [.. options.ResourceAgentAttributes]);
+        Keys = new AttributeKeyTable([.. options.EffectiveSpanAgentAttributes], [.. options.EffectiveResourceAgentAttributes]);
         Strings = strings ?? new Utf8StringCache(options.StringCacheSize);
         InferFromSpanNames = options.InferFromSpanNames;
     }

@@ -94,7 +94,7 @@ internal static class SpanNameRules
     private static SpanOperation OperationWord(ReadOnlySpan<byte> head, out SpanNameArgument argument)
     {
         argument = SpanNameArgument.Model;
-        if (head.SequenceEqual("chat"u8))
+        if (head.SequenceEqual("chat"u8) || head.SequenceEqual("chat.completions"u8))
         {
             return SpanOperation.Chat;
         }

@@ -31,6 +31,14 @@ internal sealed class SpanNormalizer
     private const int NameCapacity = 256;
     private const int MaxCachedScratch = 64 * 1024;
     private const int MaxModelLength = 256;
+    private const int RecentSlots = 8;
+    private const int ProviderSlot = 0;
+    private const int RequestModelSlot = 1;
+    private const int ResponseModelSlot = 2;
+    private const int AgentSlot = 3;
+    private const int ToolSlot = 4;
+    private const int ResourceSlot = 5;
+    private const int OtherSlot = 6;
 
     /// <summary>Finish reasons from gen_ai.choice events rank after every finish-reason attribute.</summary>
     private const int ChoiceEventFinishPriority = AttributeId.AiResponseFinishReason - AttributeId.GenAiResponseFinishReasons + 1;
@@ -39,6 +47,10 @@ internal sealed class SpanNormalizer
     private static SpanNormalizer? _threadCache;
 
     private readonly byte[] _name = new byte[NameCapacity];
+
+    // Last value interned per concept: consecutive spans of a batch mostly repeat them, so one byte comparison
+    // replaces a hash and a table probe.
+    private readonly Utf8StringCache.Entry?[] _recent = new Utf8StringCache.Entry?[RecentSlots];
     private byte[] _scratch = new byte[1024];
     private NormalizerSettings _settings = null!;
     private SpanBatch _batch = null!;
@@ -65,6 +77,7 @@ internal sealed class SpanNormalizer
     public static void Return(SpanNormalizer normalizer)
     {
         normalizer._batch = null!;
+        normalizer._settings = null!;
         normalizer._resourceAgent = null;
         normalizer._span = default;
         _threadCache = normalizer;
@@ -187,7 +200,7 @@ internal sealed class SpanNormalizer
         var nameOperation = SpanOperation.Unknown;
         Range nameArgument = default;
         var nameArgumentKind = SpanNameArgument.None;
-        if (infer && !name.IsEmpty)
+        if (infer && !name.IsEmpty && NeedsSpanName(ref s))
         {
             nameOperation = SpanNameRules.Classify(name, s.HasAgentAttribute, out nameArgument, out nameArgumentKind);
         }
@@ -297,6 +310,13 @@ internal sealed class SpanNormalizer
         span.ErrorType = s.ErrorType;
     }
 
+    /// <summary>Whether the span name could still tell something the attributes did not (most spans: no).</summary>
+    private static bool NeedsSpanName(ref SpanState s) =>
+        s.OperationPri == 0
+        || (s.RequestModel is null && s.Operation is SpanOperation.Chat or SpanOperation.TextCompletion or SpanOperation.GenerateContent or SpanOperation.Embeddings)
+        || (s.ToolName is null && s.Operation == SpanOperation.ExecuteTool)
+        || (s.AgentName is null && s.Operation is SpanOperation.InvokeAgent or SpanOperation.CreateAgent);
+
     // ---------------------------------------------------------------- attribute handling
 
     private void OnResourceAttribute(AttributeKey key, in AttributeValue value)
@@ -310,7 +330,7 @@ internal sealed class SpanNormalizer
         if (_resourceAgentRank == 0 || slot < _resourceAgentRank)
         {
             _resourceAgentRank = slot;
-            _resourceAgent = Intern(value.Utf8);
+            _resourceAgent = Intern(value.Utf8, ResourceSlot);
         }
     }
 
@@ -354,7 +374,7 @@ internal sealed class SpanNormalizer
             case >= AttributeId.GenAiRequestModel and <= AttributeId.LangfuseObservationModelName:
                 if (value.IsPlainString && Better(ref s.RequestModelPri, id - AttributeId.GenAiRequestModel))
                 {
-                    s.RequestModel = Intern(value.Utf8);
+                    s.RequestModel = Intern(value.Utf8, RequestModelSlot);
                 }
 
                 break;
@@ -377,7 +397,7 @@ internal sealed class SpanNormalizer
             case >= AttributeId.GenAiResponseModel and <= AttributeId.AiResponseModel:
                 if (value.IsPlainString && Better(ref s.ResponseModelPri, id - AttributeId.GenAiResponseModel))
                 {
-                    s.ResponseModel = Intern(value.Utf8);
+                    s.ResponseModel = Intern(value.Utf8, ResponseModelSlot);
                 }
 
                 break;
@@ -432,7 +452,7 @@ internal sealed class SpanNormalizer
                     s.HasToolNameAttribute = true;
                     if (Better(ref s.ToolNamePri, id - AttributeId.GenAiToolName))
                     {
-                        s.ToolName = Intern(value.Utf8);
+                        s.ToolName = Intern(value.Utf8, ToolSlot);
                     }
                 }
 
@@ -534,7 +554,7 @@ internal sealed class SpanNormalizer
         if (_span.AgentRank == 0 || rank + 1 < _span.AgentRank)
         {
             _span.AgentRank = rank + 1;
-            _span.AgentName = Intern(utf8);
+            _span.AgentName = Intern(utf8, AgentSlot);
         }
     }
 
@@ -695,7 +715,12 @@ internal sealed class SpanNormalizer
     private string? ModelFromJson(ReadOnlySpan<byte> json)
     {
         Span<byte> model = stackalloc byte[MaxModelLength];
-        var modelLength = JsonStrings.FindTopLevelString(json, "model"u8, model);
+        var modelLength = JsonStrings.FindTopLevelStringFast(json, "model"u8, model);
+        if (modelLength == -2)
+        {
+            modelLength = JsonStrings.FindTopLevelString(json, "model"u8, model);
+        }
+
         return modelLength > 0 ? Intern(model[..modelLength]) : null;
     }
 
@@ -724,18 +749,36 @@ internal sealed class SpanNormalizer
         }
     }
 
-    private string Intern(ReadOnlySpan<byte> utf8) => _settings.Strings.GetOrAdd(utf8);
+    private string Intern(ReadOnlySpan<byte> utf8) => Intern(utf8, OtherSlot);
+
+    private string Intern(ReadOnlySpan<byte> utf8, int slot)
+    {
+        if (utf8.IsEmpty || utf8.Length > Utf8StringCache.MaxCachedLength)
+        {
+            return _settings.Strings.GetOrAdd(utf8);
+        }
+
+        var recent = _recent[slot];
+        if (recent is not null && utf8.SequenceEqual(recent.Utf8))
+        {
+            return recent.Value;
+        }
+
+        recent = _settings.Strings.GetOrAddEntry(utf8);
+        _recent[slot] = recent;
+        return recent.Value;
+    }
 
     /// <summary>Provider names are folded to lower case ("OpenAI" and "openai" are one label).</summary>
     private string InternLower(ReadOnlySpan<byte> utf8)
     {
-        if (utf8.Length > 128)
+        if (utf8.Length > 128 || utf8.IndexOfAnyInRange((byte)'A', (byte)'Z') < 0)
         {
-            return Intern(utf8);
+            return Intern(utf8, ProviderSlot);
         }
 
         Span<byte> lower = stackalloc byte[128];
-        return Intern(ConventionVocabulary.ToLowerAscii(utf8, lower));
+        return Intern(ConventionVocabulary.ToLowerAscii(utf8, lower), ProviderSlot);
     }
 
     private enum EventKind : byte

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Runtime.CompilerServices;
 using AgentSentinel.Core.Spans;
 using AgentSentinel.Otlp.Internal;
 using AgentSentinel.Otlp.Normalization;
@@ -12,22 +11,15 @@ namespace AgentSentinel.Otlp.Protobuf;
 /// the <see cref="SpanNormalizer"/>. Unknown fields of every wire type are skipped (groups included); known fields with
 /// the wrong wire type are <see cref="DecodeErrorKind.Malformed"/>; a length or varint running past its message is
 /// <see cref="DecodeErrorKind.Truncated"/>; span, attribute and nesting limits give <see cref="DecodeErrorKind.LimitExceeded"/>.
-/// Positions are absolute offsets in the payload so that string values can be kept as slices until the end of the span.
+/// Positions are absolute offsets in the payload, so string values can stay slices of it until the end of the span,
+/// and are threaded through <see cref="ProtoWire"/> by value so that they live in registers.
 /// </summary>
 internal ref struct ProtoSpanReader
 {
-    private const int WireVarint = 0;
-    private const int WireFixed64 = 1;
-    private const int WireLength = 2;
-    private const int WireStartGroup = 3;
-    private const int WireEndGroup = 4;
-    private const int WireFixed32 = 5;
-    private const int MaxGroupDepth = 64;
-
-    // Tags (field << 3 | wire type) of the fields we read.
-    private const uint TagField1Length = 0x0A;
-    private const uint TagField2Length = 0x12;
-    private const uint TagField3Length = 0x1A;
+    // Tags (field << 3 | wire type).
+    private const uint Field1Length = (1 << 3) | ProtoWire.LengthDelimited;
+    private const uint Field2Length = (2 << 3) | ProtoWire.LengthDelimited;
+    private const uint Field3Length = (3 << 3) | ProtoWire.LengthDelimited;
 
     private readonly ReadOnlySpan<byte> _data;
     private readonly SpanNormalizer _normalizer;
@@ -57,27 +49,30 @@ internal ref struct ProtoSpanReader
     /// <summary>ExportTraceServiceRequest / TracesData: 1 resource_spans.</summary>
     public bool ReadRequest()
     {
+        var data = _data;
         var pos = 0;
-        var end = _data.Length;
+        var end = data.Length;
         while (pos < end)
         {
-            if (!ReadTag(ref pos, end, out var tag))
+            pos = ProtoWire.ReadTag(data, pos, end, out var tag);
+            if (tag == Field1Length && pos >= 0)
             {
-                return false;
-            }
-
-            if (tag == TagField1Length)
-            {
-                if (!ReadLength(ref pos, end, out var length) || !ReadResourceSpans(pos, pos + length))
+                pos = ProtoWire.ReadLength(data, pos, end, out var length);
+                if (pos < 0 || !ReadResourceSpans(pos, pos + length))
                 {
-                    return false;
+                    return pos < 0 ? Fail(pos) : false;
                 }
 
                 pos += length;
             }
-            else if (!Unexpected(tag, 1, "request: wrong wire type for resource_spans", ref pos, end))
+            else
             {
-                return false;
+                pos = Other(data, pos, end, tag, 1, false, "request: wrong wire type for resource_spans");
+            }
+
+            if (pos < 0)
+            {
+                return Fail(pos);
             }
         }
 
@@ -87,40 +82,38 @@ internal ref struct ProtoSpanReader
     /// <summary>ResourceSpans: 1 resource, 2 scope_spans, 3 schema_url; 1000 is the pre-1.0 instrumentation_library_spans (same layout).</summary>
     private bool ReadResourceSpans(int pos, int end)
     {
+        var data = _data;
         _normalizer.BeginResourceSpans();
         while (pos < end)
         {
-            if (!ReadTag(ref pos, end, out var tag))
+            pos = ProtoWire.ReadTag(data, pos, end, out var tag);
+            if (pos < 0)
             {
-                return false;
+                return Fail(pos);
             }
 
-            switch (tag)
+            if (tag is Field1Length or Field2Length or ((1000 << 3) | ProtoWire.LengthDelimited))
             {
-                case TagField1Length:
-                    if (!ReadLength(ref pos, end, out var length) || !ReadResource(pos, pos + length))
-                    {
-                        return false;
-                    }
+                pos = ProtoWire.ReadLength(data, pos, end, out var length);
+                if (pos < 0)
+                {
+                    return Fail(pos);
+                }
 
-                    pos += length;
-                    break;
-                case TagField2Length:
-                case (1000 << 3) | WireLength:
-                    if (!ReadLength(ref pos, end, out length) || !ReadScopeSpans(pos, pos + length))
-                    {
-                        return false;
-                    }
+                if (!(tag == Field1Length ? ReadResource(pos, pos + length) : ReadScopeSpans(pos, pos + length)))
+                {
+                    return false;
+                }
 
-                    pos += length;
-                    break;
-                default:
-                    if (!Unexpected(tag, 3, "resource_spans: wrong wire type for a known field", ref pos, end, expected: tag == TagField3Length))
-                    {
-                        return false;
-                    }
-
-                    break;
+                pos += length;
+            }
+            else
+            {
+                pos = Other(data, pos, end, tag, 3, tag == Field3Length, "resource_spans: wrong wire type for a known field");
+                if (pos < 0)
+                {
+                    return Fail(pos);
+                }
             }
         }
 
@@ -131,31 +124,43 @@ internal ref struct ProtoSpanReader
     /// <summary>Resource: 1 attributes, 2 dropped_attributes_count, 3 entity_refs.</summary>
     private bool ReadResource(int pos, int end)
     {
+        var data = _data;
         var count = 0;
         while (pos < end)
         {
-            if (!ReadTag(ref pos, end, out var tag))
+            pos = ProtoWire.ReadTag(data, pos, end, out var tag);
+            if (pos < 0)
             {
-                return false;
+                return Fail(pos);
             }
 
-            if (tag == TagField1Length)
+            if (tag == Field1Length)
             {
                 if (++count > _maxAttributes)
                 {
                     return Fail(DecodeErrorKind.LimitExceeded, "resource: too many attributes");
                 }
 
-                if (!ReadLength(ref pos, end, out var length) || !ReadKeyValue(pos, pos + length, AttributeTarget.Resource))
+                pos = ProtoWire.ReadLength(data, pos, end, out var length);
+                if (pos < 0)
+                {
+                    return Fail(pos);
+                }
+
+                if (!ReadKeyValue(data, pos, pos + length, AttributeTarget.Resource))
                 {
                     return false;
                 }
 
                 pos += length;
             }
-            else if (!Unexpected(tag, 3, "resource: wrong wire type for a known field", ref pos, end, expected: tag == ((2 << 3) | WireVarint) || tag == TagField3Length))
+            else
             {
-                return false;
+                pos = Other(data, pos, end, tag, 3, tag is ((2 << 3) | ProtoWire.Varint) or Field3Length, "resource: wrong wire type for a known field");
+                if (pos < 0)
+                {
+                    return Fail(pos);
+                }
             }
         }
 
@@ -165,60 +170,93 @@ internal ref struct ProtoSpanReader
     /// <summary>ScopeSpans: 1 scope (skipped), 2 spans, 3 schema_url.</summary>
     private bool ReadScopeSpans(int pos, int end)
     {
+        var data = _data;
         while (pos < end)
         {
-            if (!ReadTag(ref pos, end, out var tag))
+            pos = ProtoWire.ReadTag(data, pos, end, out var tag);
+            if (pos < 0)
             {
-                return false;
+                return Fail(pos);
             }
 
-            if (tag == TagField2Length)
+            if (tag == Field2Length)
             {
                 if (++_spans > _maxSpans)
                 {
                     return Fail(DecodeErrorKind.LimitExceeded, "record: too many spans");
                 }
 
-                if (!ReadLength(ref pos, end, out var length) || !ReadSpan(pos, pos + length))
+                pos = ProtoWire.ReadLength(data, pos, end, out var length);
+                if (pos < 0)
+                {
+                    return Fail(pos);
+                }
+
+                if (!ReadSpan(data, pos, pos + length))
                 {
                     return false;
                 }
 
                 pos += length;
             }
-            else if (!Unexpected(tag, 3, "scope_spans: wrong wire type for a known field", ref pos, end, expected: tag is TagField1Length or TagField3Length))
+            else
             {
-                return false;
+                pos = Other(data, pos, end, tag, 3, tag is Field1Length or Field3Length, "scope_spans: wrong wire type for a known field");
+                if (pos < 0)
+                {
+                    return Fail(pos);
+                }
             }
         }
 
         return true;
     }
 
-    private bool ReadSpan(int pos, int end)
+    private bool ReadSpan(ReadOnlySpan<byte> data, int pos, int end)
     {
         var n = _normalizer;
         n.BeginSpan();
         var attributes = 0;
         while (pos < end)
         {
-            if (!ReadTag(ref pos, end, out var tag))
+            pos = ProtoWire.ReadTag(data, pos, end, out var tag);
+            if (pos < 0)
             {
-                return false;
+                return Fail(pos);
             }
 
             int length;
             switch (tag)
             {
-                case (1 << 3) | WireLength: // trace_id
-                    if (!ReadLength(ref pos, end, out length))
+                case (9 << 3) | ProtoWire.LengthDelimited: // attributes
+                    if (++attributes > _maxAttributes)
+                    {
+                        return Fail(DecodeErrorKind.LimitExceeded, "span: too many attributes");
+                    }
+
+                    pos = ProtoWire.ReadLength(data, pos, end, out length);
+                    if (pos < 0)
+                    {
+                        return Fail(pos);
+                    }
+
+                    if (!ReadKeyValue(data, pos, pos + length, AttributeTarget.Span))
                     {
                         return false;
                     }
 
+                    pos += length;
+                    break;
+                case (1 << 3) | ProtoWire.LengthDelimited: // trace_id
+                    pos = ProtoWire.ReadLength(data, pos, end, out length);
+                    if (pos < 0)
+                    {
+                        return Fail(pos);
+                    }
+
                     if (length == 16)
                     {
-                        n.SetTraceId(TraceId.FromBytes(_data.Slice(pos, 16)));
+                        n.SetTraceId(TraceId.FromBytes(data.Slice(pos, 16)));
                     }
                     else if (length != 0)
                     {
@@ -227,11 +265,12 @@ internal ref struct ProtoSpanReader
 
                     pos += length;
                     break;
-                case (2 << 3) | WireLength: // span_id
-                case (4 << 3) | WireLength: // parent_span_id
-                    if (!ReadLength(ref pos, end, out length))
+                case (2 << 3) | ProtoWire.LengthDelimited: // span_id
+                case (4 << 3) | ProtoWire.LengthDelimited: // parent_span_id
+                    pos = ProtoWire.ReadLength(data, pos, end, out length);
+                    if (pos < 0)
                     {
-                        return false;
+                        return Fail(pos);
                     }
 
                     if (length is not 8 and not 0)
@@ -239,8 +278,8 @@ internal ref struct ProtoSpanReader
                         return Fail(DecodeErrorKind.Malformed, "span: span_id and parent_span_id must be 8 bytes");
                     }
 
-                    var id = length == 8 ? new SpanId(BinaryPrimitives.ReadUInt64BigEndian(_data.Slice(pos, 8))) : default;
-                    if (tag == ((2 << 3) | WireLength))
+                    var id = length == 8 ? new SpanId(BinaryPrimitives.ReadUInt64BigEndian(data.Slice(pos, 8))) : default;
+                    if (tag == ((2 << 3) | ProtoWire.LengthDelimited))
                     {
                         n.SetSpanId(id);
                     }
@@ -251,135 +290,124 @@ internal ref struct ProtoSpanReader
 
                     pos += length;
                     break;
-                case (5 << 3) | WireLength: // name
-                    if (!ReadLength(ref pos, end, out length))
+                case (5 << 3) | ProtoWire.LengthDelimited: // name
+                    pos = ProtoWire.ReadLength(data, pos, end, out length);
+                    if (pos < 0)
                     {
-                        return false;
+                        return Fail(pos);
                     }
 
-                    n.SetSpanName(_data.Slice(pos, length));
+                    n.SetSpanName(data.Slice(pos, length));
                     pos += length;
                     break;
-                case (7 << 3) | WireFixed64: // start_time_unix_nano
-                case (8 << 3) | WireFixed64: // end_time_unix_nano
-                    if (end - pos < 8)
+                case (7 << 3) | ProtoWire.Fixed64: // start_time_unix_nano
+                case (8 << 3) | ProtoWire.Fixed64: // end_time_unix_nano
+                    var next = ProtoWire.ReadFixed64(data, pos, end, out var time);
+                    if (next < 0)
                     {
-                        return Fail(DecodeErrorKind.Truncated, "span: timestamp runs past the message");
+                        return Fail(next);
                     }
 
-                    var time = BinaryPrimitives.ReadInt64LittleEndian(_data.Slice(pos, 8));
-                    if (tag == ((7 << 3) | WireFixed64))
+                    if (tag == ((7 << 3) | ProtoWire.Fixed64))
                     {
-                        n.SetStartTime(time);
+                        n.SetStartTime((long)time);
                     }
                     else
                     {
-                        n.SetEndTime(time);
+                        n.SetEndTime((long)time);
                     }
 
-                    pos += 8;
+                    pos = next;
                     break;
-                case (9 << 3) | WireLength: // attributes
-                    if (++attributes > _maxAttributes)
+                case (11 << 3) | ProtoWire.LengthDelimited: // events
+                case (15 << 3) | ProtoWire.LengthDelimited: // status
+                    pos = ProtoWire.ReadLength(data, pos, end, out length);
+                    if (pos < 0)
                     {
-                        return Fail(DecodeErrorKind.LimitExceeded, "span: too many attributes");
+                        return Fail(pos);
                     }
 
-                    if (!ReadLength(ref pos, end, out length) || !ReadKeyValue(pos, pos + length, AttributeTarget.Span))
+                    if (!(tag == ((11 << 3) | ProtoWire.LengthDelimited) ? ReadEvent(data, pos, pos + length) : ReadStatus(data, pos, pos + length)))
                     {
                         return false;
                     }
 
                     pos += length;
                     break;
-                case (11 << 3) | WireLength: // events
-                    if (!ReadLength(ref pos, end, out length) || !ReadEvent(pos, pos + length))
+                case (3 << 3) | ProtoWire.LengthDelimited: // trace_state
+                case (13 << 3) | ProtoWire.LengthDelimited: // links
+                case (6 << 3) | ProtoWire.Varint: // kind
+                case (10 << 3) | ProtoWire.Varint: // dropped_attributes_count
+                case (12 << 3) | ProtoWire.Varint: // dropped_events_count
+                case (14 << 3) | ProtoWire.Varint: // dropped_links_count
+                case (16 << 3) | ProtoWire.Fixed32: // flags
+                    pos = ProtoWire.SkipField(data, pos, end, tag);
+                    if (pos < 0)
                     {
-                        return false;
-                    }
-
-                    pos += length;
-                    break;
-                case (15 << 3) | WireLength: // status
-                    if (!ReadLength(ref pos, end, out length) || !ReadStatus(pos, pos + length))
-                    {
-                        return false;
-                    }
-
-                    pos += length;
-                    break;
-                case (3 << 3) | WireLength: // trace_state
-                case (13 << 3) | WireLength: // links
-                case (6 << 3) | WireVarint: // kind
-                case (10 << 3) | WireVarint: // dropped_attributes_count
-                case (12 << 3) | WireVarint: // dropped_events_count
-                case (14 << 3) | WireVarint: // dropped_links_count
-                case (16 << 3) | WireFixed32: // flags
-                    if (!SkipField(ref pos, end, tag, 0))
-                    {
-                        return false;
+                        return Fail(pos);
                     }
 
                     break;
                 default:
-                    if (!Unexpected(tag, 16, "span: wrong wire type for a known field", ref pos, end))
+                    pos = Other(data, pos, end, tag, 16, false, "span: wrong wire type for a known field");
+                    if (pos < 0)
                     {
-                        return false;
+                        return Fail(pos);
                     }
 
                     break;
             }
         }
 
-        n.EndSpan(_data);
+        n.EndSpan(data);
         return true;
     }
 
     /// <summary>Span.Event: 1 time_unix_nano, 2 name, 3 attributes, 4 dropped_attributes_count.</summary>
-    private bool ReadEvent(int pos, int end)
+    private bool ReadEvent(ReadOnlySpan<byte> data, int pos, int end)
     {
         var n = _normalizer;
         n.BeginEvent();
         var attributes = 0;
         while (pos < end)
         {
-            if (!ReadTag(ref pos, end, out var tag))
+            pos = ProtoWire.ReadTag(data, pos, end, out var tag);
+            if (pos < 0)
             {
-                return false;
+                return Fail(pos);
             }
 
-            int length;
-            switch (tag)
+            if (tag is Field2Length or Field3Length)
             {
-                case TagField2Length:
-                    if (!ReadLength(ref pos, end, out length))
-                    {
-                        return false;
-                    }
+                if (tag == Field3Length && ++attributes > _maxAttributes)
+                {
+                    return Fail(DecodeErrorKind.LimitExceeded, "span event: too many attributes");
+                }
 
-                    n.SetEventName(_data.Slice(pos, length));
-                    pos += length;
-                    break;
-                case TagField3Length:
-                    if (++attributes > _maxAttributes)
-                    {
-                        return Fail(DecodeErrorKind.LimitExceeded, "span event: too many attributes");
-                    }
+                pos = ProtoWire.ReadLength(data, pos, end, out var length);
+                if (pos < 0)
+                {
+                    return Fail(pos);
+                }
 
-                    if (!ReadLength(ref pos, end, out length) || !ReadKeyValue(pos, pos + length, AttributeTarget.Event))
-                    {
-                        return false;
-                    }
+                if (tag == Field2Length)
+                {
+                    n.SetEventName(data.Slice(pos, length));
+                }
+                else if (!ReadKeyValue(data, pos, pos + length, AttributeTarget.Event))
+                {
+                    return false;
+                }
 
-                    pos += length;
-                    break;
-                default:
-                    if (!Unexpected(tag, 4, "span event: wrong wire type for a known field", ref pos, end, expected: tag is ((1 << 3) | WireFixed64) or ((4 << 3) | WireVarint)))
-                    {
-                        return false;
-                    }
-
-                    break;
+                pos += length;
+            }
+            else
+            {
+                pos = Other(data, pos, end, tag, 4, tag is ((1 << 3) | ProtoWire.Fixed64) or ((4 << 3) | ProtoWire.Varint), "span event: wrong wire type for a known field");
+                if (pos < 0)
+                {
+                    return Fail(pos);
+                }
             }
         }
 
@@ -388,27 +416,27 @@ internal ref struct ProtoSpanReader
     }
 
     /// <summary>Status: 2 message (never kept), 3 code. Field 1 is the reserved deprecated_code.</summary>
-    private bool ReadStatus(int pos, int end)
+    private bool ReadStatus(ReadOnlySpan<byte> data, int pos, int end)
     {
         while (pos < end)
         {
-            if (!ReadTag(ref pos, end, out var tag))
+            pos = ProtoWire.ReadTag(data, pos, end, out var tag);
+            if (pos >= 0)
             {
-                return false;
-            }
-
-            if (tag == ((3 << 3) | WireVarint))
-            {
-                if (!ReadVarint(ref pos, end, out var code))
+                if (tag == ((3 << 3) | ProtoWire.Varint))
                 {
-                    return false;
+                    pos = ProtoWire.ReadVarint(data, pos, end, out var code);
+                    _normalizer.SetStatusCode((long)code);
                 }
-
-                _normalizer.SetStatusCode((long)code);
+                else
+                {
+                    pos = Other(data, pos, end, tag, 3, tag is Field2Length or ((1 << 3) | ProtoWire.Varint), "status: wrong wire type for a known field");
+                }
             }
-            else if (!Unexpected(tag, 3, "status: wrong wire type for a known field", ref pos, end, expected: tag is TagField2Length or ((1 << 3) | WireVarint)))
+
+            if (pos < 0)
             {
-                return false;
+                return Fail(pos);
             }
         }
 
@@ -416,51 +444,63 @@ internal ref struct ProtoSpanReader
     }
 
     /// <summary>KeyValue: 1 key, 2 value, 3 key_strindex (ignored). The whole message is read before the value is used.</summary>
-    private bool ReadKeyValue(int pos, int end, AttributeTarget target)
+    private bool ReadKeyValue(ReadOnlySpan<byte> data, int pos, int end, AttributeTarget target)
     {
         int keyStart = pos, keyLength = 0, valueStart = -1, valueEnd = -1;
-        while (pos < end)
+
+        // Fast path for the canonical layout every SDK writes: key (1) then value (2), nothing else.
+        if (end - pos >= 4 && data[pos] == Field1Length && data[pos + 1] < 0x80)
         {
-            if (!ReadTag(ref pos, end, out var tag))
+            var afterKey = pos + 2 + data[pos + 1];
+            if (afterKey + 2 <= end && data[afterKey] == Field2Length)
             {
-                return false;
-            }
-
-            int length;
-            switch (tag)
-            {
-                case TagField1Length:
-                    if (!ReadLength(ref pos, end, out length))
-                    {
-                        return false;
-                    }
-
-                    keyStart = pos;
-                    keyLength = length;
-                    pos += length;
-                    break;
-                case TagField2Length:
-                    if (!ReadLength(ref pos, end, out length))
-                    {
-                        return false;
-                    }
-
-                    valueStart = pos;
-                    valueEnd = pos + length;
-                    pos += length;
-                    break;
-                default:
-                    if (!Unexpected(tag, 3, "attribute: wrong wire type for a known field", ref pos, end, expected: tag == ((3 << 3) | WireVarint)))
-                    {
-                        return false;
-                    }
-
-                    break;
+                var next = ProtoWire.ReadLength(data, afterKey + 1, end, out var length);
+                if (next + length == end && next >= 0)
+                {
+                    keyStart = pos + 2;
+                    keyLength = data[pos + 1];
+                    valueStart = next;
+                    valueEnd = end;
+                    pos = end;
+                }
             }
         }
 
-        var key = _keys.Lookup(_data.Slice(keyStart, keyLength));
-        if (!ScanAnyValue(valueStart, valueEnd, 0, validate: true, out var value))
+        while (pos < end)
+        {
+            pos = ProtoWire.ReadTag(data, pos, end, out var tag);
+            if (pos >= 0)
+            {
+                if (tag is Field1Length or Field2Length)
+                {
+                    pos = ProtoWire.ReadLength(data, pos, end, out var length);
+                    if (tag == Field1Length)
+                    {
+                        keyStart = pos;
+                        keyLength = length;
+                    }
+                    else
+                    {
+                        valueStart = pos;
+                        valueEnd = pos + length;
+                    }
+
+                    pos += length;
+                }
+                else
+                {
+                    pos = Other(data, pos, end, tag, 3, tag == ((3 << 3) | ProtoWire.Varint), "attribute: wrong wire type for a known field");
+                }
+            }
+
+            if (pos < 0)
+            {
+                return Fail(pos);
+            }
+        }
+
+        var key = _keys.Lookup(data.Slice(keyStart, keyLength));
+        if (!ScanAnyValue(data, valueStart, valueEnd, 0, validate: true, out var value))
         {
             return false;
         }
@@ -472,53 +512,58 @@ internal ref struct ProtoSpanReader
 
         if (value.Field == 5 && key.WantsArrayElements)
         {
-            return DeliverElements(value, key, target);
+            DeliverElements(data, value, key, target);
+            return true;
         }
 
         var hash = 0UL;
         if (value.Field is 5 or 6 && key.WantsStructureHash)
         {
             var fnv = Fnv1a64.Create();
-            AppendStructure(ref fnv, value);
+            AppendStructure(data, ref fnv, value);
             hash = fnv.Value;
         }
 
-        _normalizer.OnAttribute(target, key, ToAttributeValue(value, hash));
+        _normalizer.OnAttribute(target, key, ToAttributeValue(data, value, hash));
         return true;
     }
 
-    private bool DeliverElements(in ValueRef array, AttributeKey key, AttributeTarget target)
+    /// <summary>Delivers the scalar elements of an already validated array one by one.</summary>
+    private readonly void DeliverElements(ReadOnlySpan<byte> data, in ValueRef array, AttributeKey key, AttributeTarget target)
     {
         var pos = array.Start;
         var end = array.Start + array.Length;
         while (pos < end)
         {
-            // Already validated: the reads below cannot fail.
-            if (!ReadTag(ref pos, end, out var tag) || !ReadLength(ref pos, end, out var length))
+            pos = ProtoWire.ReadTag(data, pos, end, out var tag);
+            pos = ProtoWire.ReadLength(data, pos, end, out var length);
+            if (pos < 0)
             {
-                return false;
+                return;
             }
 
-            if (tag == TagField1Length && ScanAnyValue(pos, pos + length, 0, validate: false, out var element) && element.Field is not (5 or 6))
+            if (tag == Field1Length)
             {
-                _normalizer.OnAttribute(target, key, ToAttributeValue(element, 0));
+                var element = Scan(data, pos, pos + length);
+                if (element.Field is not (5 or 6))
+                {
+                    _normalizer.OnAttribute(target, key, ToAttributeValue(data, element, 0));
+                }
             }
 
             pos += length;
         }
-
-        return true;
     }
 
-    private readonly AttributeValue ToAttributeValue(in ValueRef value, ulong structureHash) => value.Field switch
+    private static AttributeValue ToAttributeValue(ReadOnlySpan<byte> data, in ValueRef value, ulong structureHash) => value.Field switch
     {
-        1 => AttributeValue.String(_data.Slice(value.Start, value.Length), value.Start),
-        2 => AttributeValue.FromBool(value.Scalar != 0),
+        1 => AttributeValue.String(data.Slice(value.Start, value.Length), value.Start),
         3 => AttributeValue.FromInt((long)value.Scalar),
         4 => AttributeValue.FromDouble(BitConverter.Int64BitsToDouble((long)value.Scalar)),
+        2 => AttributeValue.FromBool(value.Scalar != 0),
         5 => AttributeValue.Structure(AnyValueKind.Array, structureHash),
         6 => AttributeValue.Structure(AnyValueKind.KeyValueList, structureHash),
-        7 => AttributeValue.FromBytes(_data.Slice(value.Start, value.Length)),
+        7 => AttributeValue.FromBytes(data.Slice(value.Start, value.Length)),
         _ => AttributeValue.Empty,
     };
 
@@ -526,7 +571,7 @@ internal ref struct ProtoSpanReader
     /// Reads an AnyValue (oneof: the last case on the wire wins, as in protobuf). With <paramref name="validate"/>, nested
     /// arrays and key-value lists are walked to check their structure and the nesting limit. <paramref name="start"/> &lt; 0 is an absent value.
     /// </summary>
-    private bool ScanAnyValue(int start, int end, int depth, bool validate, out ValueRef value)
+    private bool ScanAnyValue(ReadOnlySpan<byte> data, int start, int end, int depth, bool validate, out ValueRef value)
     {
         value = default;
         var pos = start;
@@ -535,19 +580,52 @@ internal ref struct ProtoSpanReader
             return true;
         }
 
+        // Fast path: one string, int or double case filling the whole message (the usual attribute value).
+        if (end - pos >= 2)
+        {
+            var tag = data[pos];
+            if (tag == ((1 << 3) | ProtoWire.LengthDelimited))
+            {
+                var next = ProtoWire.ReadLength(data, pos + 1, end, out var length);
+                if (next >= 0 && next + length == end)
+                {
+                    value = new ValueRef(1, next, length, 0);
+                    return true;
+                }
+            }
+            else if (tag == ((3 << 3) | ProtoWire.Varint))
+            {
+                var next = ProtoWire.ReadVarint(data, pos + 1, end, out var scalar);
+                if (next == end)
+                {
+                    value = new ValueRef(3, 0, 0, scalar);
+                    return true;
+                }
+            }
+        }
+
         while (pos < end)
         {
-            if (!ReadTag(ref pos, end, out var tag))
+            pos = ProtoWire.ReadTag(data, pos, end, out var tag);
+            if (pos < 0)
             {
-                return false;
+                return Fail(pos);
             }
 
-            int length;
             switch (tag)
             {
-                case (1 << 3) | WireLength: // string_value
-                case (7 << 3) | WireLength: // bytes_value
-                    if (!ReadLength(ref pos, end, out length))
+                case (1 << 3) | ProtoWire.LengthDelimited: // string_value
+                case (7 << 3) | ProtoWire.LengthDelimited: // bytes_value
+                case (5 << 3) | ProtoWire.LengthDelimited: // array_value
+                case (6 << 3) | ProtoWire.LengthDelimited: // kvlist_value
+                    pos = ProtoWire.ReadLength(data, pos, end, out var length);
+                    if (pos < 0)
+                    {
+                        return Fail(pos);
+                    }
+
+                    if (validate && tag is ((5 << 3) | ProtoWire.LengthDelimited) or ((6 << 3) | ProtoWire.LengthDelimited)
+                        && !ValidateContainer(data, pos, pos + length, depth + 1, isArray: tag == ((5 << 3) | ProtoWire.LengthDelimited)))
                     {
                         return false;
                     }
@@ -555,44 +633,31 @@ internal ref struct ProtoSpanReader
                     value = new ValueRef((int)(tag >> 3), pos, length, 0);
                     pos += length;
                     break;
-                case (2 << 3) | WireVarint: // bool_value
-                case (3 << 3) | WireVarint: // int_value
-                case (8 << 3) | WireVarint: // string_value_strindex (profiles only: an empty value for us)
-                    if (!ReadVarint(ref pos, end, out var scalar))
+                case (2 << 3) | ProtoWire.Varint: // bool_value
+                case (3 << 3) | ProtoWire.Varint: // int_value
+                case (8 << 3) | ProtoWire.Varint: // string_value_strindex (profiles only: an empty value for us)
+                    pos = ProtoWire.ReadVarint(data, pos, end, out var scalar);
+                    if (pos < 0)
                     {
-                        return false;
+                        return Fail(pos);
                     }
 
                     value = new ValueRef((int)(tag >> 3), 0, 0, scalar);
                     break;
-                case (4 << 3) | WireFixed64: // double_value
-                    if (end - pos < 8)
+                case (4 << 3) | ProtoWire.Fixed64: // double_value
+                    pos = ProtoWire.ReadFixed64(data, pos, end, out var bits);
+                    if (pos < 0)
                     {
-                        return Fail(DecodeErrorKind.Truncated, "attribute: double runs past the value");
+                        return Fail(pos);
                     }
 
-                    value = new ValueRef(4, 0, 0, BinaryPrimitives.ReadUInt64LittleEndian(_data.Slice(pos, 8)));
-                    pos += 8;
-                    break;
-                case (5 << 3) | WireLength: // array_value
-                case (6 << 3) | WireLength: // kvlist_value
-                    if (!ReadLength(ref pos, end, out length))
-                    {
-                        return false;
-                    }
-
-                    if (validate && !ValidateContainer(pos, pos + length, depth + 1, isArray: tag == ((5 << 3) | WireLength)))
-                    {
-                        return false;
-                    }
-
-                    value = new ValueRef((int)(tag >> 3), pos, length, 0);
-                    pos += length;
+                    value = new ValueRef(4, 0, 0, bits);
                     break;
                 default:
-                    if (!Unexpected(tag, 8, "attribute value: wrong wire type for a known field", ref pos, end))
+                    pos = Other(data, pos, end, tag, 8, false, "attribute value: wrong wire type for a known field");
+                    if (pos < 0)
                     {
-                        return false;
+                        return Fail(pos);
                     }
 
                     break;
@@ -603,7 +668,7 @@ internal ref struct ProtoSpanReader
     }
 
     /// <summary>ArrayValue (1 values: AnyValue) or KeyValueList (1 values: KeyValue) at nesting <paramref name="depth"/>.</summary>
-    private bool ValidateContainer(int pos, int end, int depth, bool isArray)
+    private bool ValidateContainer(ReadOnlySpan<byte> data, int pos, int end, int depth, bool isArray)
     {
         if (depth > _maxDepth)
         {
@@ -612,29 +677,32 @@ internal ref struct ProtoSpanReader
 
         while (pos < end)
         {
-            if (!ReadTag(ref pos, end, out var tag))
+            pos = ProtoWire.ReadTag(data, pos, end, out var tag);
+            if (pos < 0)
             {
-                return false;
+                return Fail(pos);
             }
 
-            if (tag != TagField1Length)
+            if (tag != Field1Length)
             {
-                if (!Unexpected(tag, 1, "attribute value: wrong wire type in array/kvlist", ref pos, end))
+                pos = Other(data, pos, end, tag, 1, false, "attribute value: wrong wire type in array/kvlist");
+                if (pos < 0)
                 {
-                    return false;
+                    return Fail(pos);
                 }
 
                 continue;
             }
 
-            if (!ReadLength(ref pos, end, out var length))
+            pos = ProtoWire.ReadLength(data, pos, end, out var length);
+            if (pos < 0)
             {
-                return false;
+                return Fail(pos);
             }
 
             var ok = isArray
-                ? ScanAnyValue(pos, pos + length, depth, validate: true, out _)
-                : ValidateNestedKeyValue(pos, pos + length, depth);
+                ? ScanAnyValue(data, pos, pos + length, depth, validate: true, out _)
+                : ValidateNestedKeyValue(data, pos, pos + length, depth);
             if (!ok)
             {
                 return false;
@@ -646,65 +714,143 @@ internal ref struct ProtoSpanReader
         return true;
     }
 
-    private bool ValidateNestedKeyValue(int pos, int end, int depth)
+    private bool ValidateNestedKeyValue(ReadOnlySpan<byte> data, int pos, int end, int depth)
     {
         while (pos < end)
         {
-            if (!ReadTag(ref pos, end, out var tag))
+            pos = ProtoWire.ReadTag(data, pos, end, out var tag);
+            if (pos < 0)
             {
-                return false;
+                return Fail(pos);
             }
 
-            if (tag == TagField2Length)
+            if (tag == Field2Length)
             {
-                if (!ReadLength(ref pos, end, out var length) || !ScanAnyValue(pos, pos + length, depth, validate: true, out _))
+                pos = ProtoWire.ReadLength(data, pos, end, out var length);
+                if (pos < 0)
+                {
+                    return Fail(pos);
+                }
+
+                if (!ScanAnyValue(data, pos, pos + length, depth, validate: true, out _))
                 {
                     return false;
                 }
 
                 pos += length;
             }
-            else if (!Unexpected(tag, 3, "attribute: wrong wire type for a known field", ref pos, end, expected: tag is TagField1Length or ((3 << 3) | WireVarint)))
+            else
             {
-                return false;
+                pos = Other(data, pos, end, tag, 3, tag is Field1Length or ((3 << 3) | ProtoWire.Varint), "attribute: wrong wire type for a known field");
+                if (pos < 0)
+                {
+                    return Fail(pos);
+                }
             }
         }
 
         return true;
     }
 
+    // ---------------------------------------------------------------- walks over validated bytes (cannot fail)
+
+    /// <summary>The final case of an already validated AnyValue.</summary>
+    private static ValueRef Scan(ReadOnlySpan<byte> data, int pos, int end)
+    {
+        var value = default(ValueRef);
+        if (pos < 0)
+        {
+            return value;
+        }
+
+        while (pos < end)
+        {
+            pos = ProtoWire.ReadTag(data, pos, end, out var tag);
+            if (pos < 0)
+            {
+                break;
+            }
+
+            switch ((int)(tag & 7))
+            {
+                case ProtoWire.LengthDelimited:
+                    pos = ProtoWire.ReadLength(data, pos, end, out var length);
+                    value = new ValueRef((int)(tag >> 3), pos, length, 0);
+                    pos += length;
+                    break;
+                case ProtoWire.Varint:
+                    pos = ProtoWire.ReadVarint(data, pos, end, out var scalar);
+                    value = new ValueRef((int)(tag >> 3), 0, 0, scalar);
+                    break;
+                case ProtoWire.Fixed64:
+                    pos = ProtoWire.ReadFixed64(data, pos, end, out var bits);
+                    value = new ValueRef((int)(tag >> 3), 0, 0, bits);
+                    break;
+                default:
+                    pos = ProtoWire.SkipField(data, pos, end, tag);
+                    break;
+            }
+
+            if (pos < 0)
+            {
+                break;
+            }
+        }
+
+        return value.Field is >= 1 and <= 8 ? value : default;
+    }
+
     /// <summary>Appends the canonical encoding (see <see cref="StructureHash"/>) of an already validated value.</summary>
-    private readonly void AppendStructure(ref Fnv1a64 hash, in ValueRef value)
+    private static void AppendStructure(ReadOnlySpan<byte> data, ref Fnv1a64 hash, in ValueRef value)
     {
         switch (value.Field)
         {
             case 1:
-                hash.AppendBlock(StructureHash.StringTag, _data.Slice(value.Start, value.Length));
+                hash.AppendBlock(StructureHash.StringTag, data.Slice(value.Start, value.Length));
                 break;
             case 7:
-                hash.AppendBlock(StructureHash.BytesTag, _data.Slice(value.Start, value.Length));
+                hash.AppendBlock(StructureHash.BytesTag, data.Slice(value.Start, value.Length));
                 break;
             case 2:
                 hash.Append(StructureHash.BoolTag);
                 hash.Append(value.Scalar != 0 ? (byte)1 : (byte)0);
                 break;
             case 3:
-                hash.Append(StructureHash.IntTag);
-                hash.AppendInt64((long)value.Scalar);
-                break;
             case 4:
-                hash.Append(StructureHash.DoubleTag);
+                hash.Append(value.Field == 3 ? StructureHash.IntTag : StructureHash.DoubleTag);
                 hash.AppendInt64((long)value.Scalar);
                 break;
             case 5:
-                hash.Append(StructureHash.ArrayStart);
-                ForEachChild(ref hash, value, isArray: true);
-                hash.Append(StructureHash.ArrayEnd);
-                break;
             case 6:
-                hash.Append(StructureHash.ListStart);
-                ForEachChild(ref hash, value, isArray: false);
-                hash.Append(StructureHash.ListEnd);
+                var isArray = value.Field == 5;
+                hash.Append(isArray ? StructureHash.ArrayStart : StructureHash.ListStart);
+                var pos = value.Start;
+                var end = value.Start + value.Length;
+                while (pos < end)
+                {
+                    pos = ProtoWire.ReadTag(data, pos, end, out var tag);
+                    pos = ProtoWire.ReadLength(data, pos, end, out var length);
+                    if (pos < 0)
+                    {
+                        break;
+                    }
+
+                    if (tag == Field1Length)
+                    {
+                        if (isArray)
+                        {
+                            AppendStructure(data, ref hash, Scan(data, pos, pos + length));
+                        }
+                        else
+                        {
+                            AppendKeyValue(data, ref hash, pos, pos + length);
+                        }
+                    }
+
+                    pos += length;
+                }
+
+                hash.Append(isArray ? StructureHash.ArrayEnd : StructureHash.ListEnd);
                 break;
             default:
                 hash.Append(StructureHash.EmptyTag);
@@ -712,45 +858,21 @@ internal ref struct ProtoSpanReader
         }
     }
 
-    private readonly void ForEachChild(ref Fnv1a64 hash, in ValueRef container, bool isArray)
-    {
-        var reader = this; // a copy: the walk is over validated bytes and reports nothing
-        var pos = container.Start;
-        var end = container.Start + container.Length;
-        while (pos < end && reader.ReadTag(ref pos, end, out var tag) && reader.ReadLength(ref pos, end, out var length))
-        {
-            if (tag == TagField1Length)
-            {
-                if (isArray)
-                {
-                    if (reader.ScanAnyValue(pos, pos + length, 0, validate: false, out var element))
-                    {
-                        AppendStructure(ref hash, element);
-                    }
-                }
-                else
-                {
-                    reader.AppendKeyValue(ref hash, pos, pos + length);
-                }
-            }
-
-            pos += length;
-        }
-    }
-
-    private void AppendKeyValue(ref Fnv1a64 hash, int pos, int end)
+    private static void AppendKeyValue(ReadOnlySpan<byte> data, ref Fnv1a64 hash, int pos, int end)
     {
         int keyStart = pos, keyLength = 0, valueStart = -1, valueEnd = -1;
-        while (pos < end && ReadTag(ref pos, end, out var tag))
+        while (pos < end)
         {
-            if (tag == TagField1Length || tag == TagField2Length)
+            pos = ProtoWire.ReadTag(data, pos, end, out var tag);
+            if (pos < 0)
             {
-                if (!ReadLength(ref pos, end, out var length))
-                {
-                    return;
-                }
+                break;
+            }
 
-                if (tag == TagField1Length)
+            if (tag is Field1Length or Field2Length)
+            {
+                pos = ProtoWire.ReadLength(data, pos, end, out var length);
+                if (tag == Field1Length)
                 {
                     keyStart = pos;
                     keyLength = length;
@@ -763,197 +885,48 @@ internal ref struct ProtoSpanReader
 
                 pos += length;
             }
-            else if (!SkipField(ref pos, end, tag, 0))
+            else
             {
-                return;
+                pos = ProtoWire.SkipField(data, pos, end, tag);
+            }
+
+            if (pos < 0)
+            {
+                break;
             }
         }
 
-        hash.AppendBlock(StructureHash.KeyTag, _data.Slice(keyStart, keyLength));
-        if (ScanAnyValue(valueStart, valueEnd, 0, validate: false, out var value))
-        {
-            AppendStructure(ref hash, value);
-        }
+        hash.AppendBlock(StructureHash.KeyTag, data.Slice(keyStart, keyLength));
+        AppendStructure(data, ref hash, Scan(data, valueStart, valueEnd));
     }
 
-    // ---------------------------------------------------------------- wire primitives
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool ReadTag(ref int pos, int end, out uint tag)
-    {
-        if (pos < end)
-        {
-            uint b = _data[pos];
-            if (b < 0x80)
-            {
-                pos++;
-                tag = b;
-                return b >= 8 || Fail(DecodeErrorKind.Malformed, "field number 0");
-            }
-        }
-
-        return ReadTagSlow(ref pos, end, out tag);
-    }
-
-    private bool ReadTagSlow(ref int pos, int end, out uint tag)
-    {
-        tag = 0;
-        if (!ReadVarint(ref pos, end, out var value))
-        {
-            return false;
-        }
-
-        if (value > uint.MaxValue || value < 8)
-        {
-            return Fail(DecodeErrorKind.Malformed, "invalid field tag");
-        }
-
-        tag = (uint)value;
-        return true;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool ReadVarint(ref int pos, int end, out ulong value)
-    {
-        if (pos < end)
-        {
-            ulong b = _data[pos];
-            if (b < 0x80)
-            {
-                pos++;
-                value = b;
-                return true;
-            }
-        }
-
-        return ReadVarintSlow(ref pos, end, out value);
-    }
-
-    private bool ReadVarintSlow(ref int pos, int end, out ulong value)
-    {
-        value = 0;
-        for (var shift = 0; shift < 70; shift += 7)
-        {
-            if (pos >= end)
-            {
-                return Fail(DecodeErrorKind.Truncated, "varint runs past the message");
-            }
-
-            ulong b = _data[pos++];
-            if (shift == 63 && b > 1)
-            {
-                return Fail(DecodeErrorKind.Malformed, "varint longer than 64 bits");
-            }
-
-            value |= (b & 0x7F) << shift;
-            if (b < 0x80)
-            {
-                return true;
-            }
-        }
-
-        return Fail(DecodeErrorKind.Malformed, "varint longer than 10 bytes");
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool ReadLength(ref int pos, int end, out int length)
-    {
-        if (!ReadVarint(ref pos, end, out var value))
-        {
-            length = 0;
-            return false;
-        }
-
-        if (value > (ulong)(end - pos))
-        {
-            length = 0;
-            return Fail(DecodeErrorKind.Truncated, "length runs past the message");
-        }
-
-        length = (int)value;
-        return true;
-    }
+    // ---------------------------------------------------------------- helpers
 
     /// <summary>
     /// A field the message does not read: a known field number (&lt;= <paramref name="maxKnownField"/>) must have its
-    /// declared wire type (<paramref name="expected"/>), an unknown one is skipped whatever its wire type.
+    /// declared wire type (<paramref name="expected"/>); an unknown one is skipped whatever its wire type.
+    /// Returns the next position, or a negative <see cref="WireError"/> (or -100 after recording a malformed field).
     /// </summary>
-    private bool Unexpected(uint tag, int maxKnownField, string reason, ref int pos, int end, bool expected = false)
+    private int Other(ReadOnlySpan<byte> data, int pos, int end, uint tag, int maxKnownField, bool expected, string reason)
     {
+        if (pos < 0)
+        {
+            return pos;
+        }
+
         if (!expected && (tag >> 3) <= (uint)maxKnownField)
         {
-            return Fail(DecodeErrorKind.Malformed, reason);
+            Fail(DecodeErrorKind.Malformed, reason);
+            return AlreadyFailed;
         }
 
-        return SkipField(ref pos, end, tag, 0);
+        return ProtoWire.SkipField(data, pos, end, tag);
     }
 
-    private bool SkipField(ref int pos, int end, uint tag, int groupDepth)
-    {
-        switch ((int)(tag & 7))
-        {
-            case WireVarint:
-                return ReadVarint(ref pos, end, out _);
-            case WireFixed64:
-                if (end - pos < 8)
-                {
-                    return Fail(DecodeErrorKind.Truncated, "fixed64 runs past the message");
-                }
+    private const int AlreadyFailed = -100;
 
-                pos += 8;
-                return true;
-            case WireLength:
-                if (!ReadLength(ref pos, end, out var length))
-                {
-                    return false;
-                }
-
-                pos += length;
-                return true;
-            case WireFixed32:
-                if (end - pos < 4)
-                {
-                    return Fail(DecodeErrorKind.Truncated, "fixed32 runs past the message");
-                }
-
-                pos += 4;
-                return true;
-            case WireStartGroup:
-                return SkipGroup(ref pos, end, tag >> 3, groupDepth + 1);
-            case WireEndGroup:
-                return Fail(DecodeErrorKind.Malformed, "unexpected end-group tag");
-            default:
-                return Fail(DecodeErrorKind.Malformed, "invalid wire type");
-        }
-    }
-
-    private bool SkipGroup(ref int pos, int end, uint field, int depth)
-    {
-        if (depth > MaxGroupDepth)
-        {
-            return Fail(DecodeErrorKind.Malformed, "groups nested too deeply");
-        }
-
-        while (pos < end)
-        {
-            if (!ReadTag(ref pos, end, out var tag))
-            {
-                return false;
-            }
-
-            if ((tag & 7) == WireEndGroup)
-            {
-                return (tag >> 3) == field || Fail(DecodeErrorKind.Malformed, "mismatched end-group tag");
-            }
-
-            if (!SkipField(ref pos, end, tag, depth))
-            {
-                return false;
-            }
-        }
-
-        return Fail(DecodeErrorKind.Truncated, "group runs past the message");
-    }
+    private bool Fail(int wireError) =>
+        wireError == AlreadyFailed ? false : Fail(WireError.Kind(wireError), WireError.Reason(wireError));
 
     private bool Fail(DecodeErrorKind kind, string reason)
     {

@@ -33,6 +33,31 @@ public sealed class TraceSplitterTests
     }
 
     [Fact]
+    public void A_per_run_instance_id_gives_way_to_the_service_and_names_the_agent_only_when_nothing_else_does()
+    {
+        AgentSpan[] koog =
+        [
+            Span(1, 2, 1, 0, 1, resource: "ai.koog"),
+            Span(1, 1, 0, 0, 2, agent: "f9f77d1a-437f-4ba6-890e-b592a50cbd21", resource: "ai.koog"),
+        ];
+        AgentSpan[] unnamedService =
+        [
+            Span(2, 2, 1, 0, 1, resource: null),
+            Span(2, 1, 0, 0, 2, agent: "171105b7-59dd-49c0-9677-0b95395aa46a", resource: null),
+        ];
+        AgentSpan[] realNameBelowInstanceId =
+        [
+            Span(3, 3, 2, 0, 1, resource: "svc"),
+            Span(3, 2, 1, 0, 1, agent: "researcher", resource: "svc"),
+            Span(3, 1, 0, 0, 2, agent: "0123456789abcdef0123", resource: "svc"),
+        ];
+
+        Assert.Equal(["ai.koog", "ai.koog"], TraceSplitter.ResolveAgents(koog));
+        Assert.Equal(["171105b7-59dd-49c0-9677-0b95395aa46a", "171105b7-59dd-49c0-9677-0b95395aa46a"], TraceSplitter.ResolveAgents(unnamedService));
+        Assert.Equal(["researcher", "researcher", "svc"], TraceSplitter.ResolveAgents(realNameBelowInstanceId));
+    }
+
+    [Fact]
     public void A_multi_agent_trace_splits_into_one_agent_trace_per_agent()
     {
         List<AgentSpan> spans =

@@ -237,7 +237,9 @@ public sealed class SpanNormalizerTests
     [Theory]
     [InlineData("vectordb", SpanOperation.Retrieval)]
     [InlineData("execute_task", SpanOperation.Chain)]
-    [InlineData("framework", SpanOperation.InvokeWorkflow)]
+    [InlineData("framework", SpanOperation.Chain)]
+    [InlineData("chat.completions", SpanOperation.Chat)]
+    [InlineData("model_request", SpanOperation.Chat)]
     [InlineData("embedding", SpanOperation.Embeddings)]
     [InlineData("agent", SpanOperation.InvokeAgent)]
     [InlineData("create_agent", SpanOperation.CreateAgent)]
@@ -380,6 +382,16 @@ public sealed class SpanNormalizerTests
         Assert.Equal(expected, Decode("x", ("ai.response.finishReason", reason)).FinishReasons);
     }
 
+    [Theory]
+    [InlineData("[\"stop\"]", FinishReasons.Stop)]
+    [InlineData("[\"tool_calls\", \"length\"]", FinishReasons.ToolCalls | FinishReasons.Length)]
+    [InlineData("('stop',)", FinishReasons.Stop)]
+    [InlineData("[stop]", FinishReasons.Other)]
+    public void Finish_reason_lists_serialised_into_strings_are_unpacked(string value, FinishReasons expected)
+    {
+        Assert.Equal(expected, Decode("x", ("gen_ai.response.finish_reasons", value)).FinishReasons);
+    }
+
     [Fact]
     public void The_best_finish_reason_attribute_wins_and_choice_events_are_the_last_resort()
     {
@@ -467,9 +479,9 @@ public sealed class SpanNormalizerTests
         var span = Decode(new Span { Name = "x" }, [("gen_ai.agent.name", "second"), ("crew.agent", "first")], options, [("service.name", "svc"), ("k8s.deployment.name", "deploy")]);
         Assert.Equal(("first", "deploy"), (span.AgentName, span.ResourceAgent));
 
-        var none = new OtlpDecoderOptions { SpanAgentAttributes = [], ResourceAgentAttributes = [] };
-        var anonymous = Decode(new Span { Name = "x" }, [("gen_ai.agent.name", "ignored")], none, [("service.name", "svc")]);
-        Assert.Equal(((string?)null, (string?)null), (anonymous.AgentName, anonymous.ResourceAgent));
+        var empty = new OtlpDecoderOptions { SpanAgentAttributes = [], ResourceAgentAttributes = [] };
+        var defaults = Decode(new Span { Name = "x" }, [("gen_ai.agent.name", "named")], empty, [("service.name", "svc")]);
+        Assert.Equal(("named", "svc"), (defaults.AgentName, defaults.ResourceAgent));
     }
 
     [Fact]
