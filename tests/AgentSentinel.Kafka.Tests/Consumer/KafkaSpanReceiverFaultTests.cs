@@ -25,17 +25,16 @@ public sealed class KafkaSpanReceiverFaultTests(MockClusterFixture fixture, ITes
         options.Producer["message.timeout.ms"] = "300";
         var sink = new RecordingSink();
         await using var receiver = Receiver(options, sink);
-        KafkaTestKit.Describe = () => receiver.Statistics.ToString();
         await receiver.StartAsync(CancellationToken.None);
 
-        await Eventually(() => receiver.Statistics.DeadLetterFailures >= 2, "dead-letter writes failing and being retried");
-        await Eventually(() => sink.Count == 2, "good records on both sides of the bad one still reach the pipeline");
+        await Eventually(() => receiver.Statistics.DeadLetterFailures >= 2, "dead-letter writes failing and being retried", state: () => receiver.Statistics);
+        await Eventually(() => sink.Count == 2, "good records on both sides of the bad one still reach the pipeline", state: () => receiver.Statistics);
         await Eventually(() => Committed(_cluster, group, topic, 1)[0] == 1, "offset committed up to the bad record");
         Assert.Equal(2, receiver.Statistics.InFlightRecords); // The bad record and the good one behind it.
         Assert.Equal(0, receiver.Statistics.DeadLettered);
 
         _cluster.CreateTopic(topic + ".dlq", 1);
-        await Eventually(() => receiver.Statistics.DeadLettered == 1, "the retry succeeds once the topic exists");
+        await Eventually(() => receiver.Statistics.DeadLettered == 1, "the retry succeeds once the topic exists", state: () => receiver.Statistics);
         await Eventually(() => Committed(_cluster, group, topic, 1)[0] == 3, "offset moves past the bad record");
         Assert.Single(ReadAll(_cluster, topic + ".dlq", 1, 1));
         await receiver.StopAsync(CancellationToken.None);
@@ -54,7 +53,7 @@ public sealed class KafkaSpanReceiverFaultTests(MockClusterFixture fixture, ITes
         await using (var receiver = Receiver(Options(_cluster, topic, group), sink))
         {
             await receiver.StartAsync(CancellationToken.None);
-            await Eventually(() => sink.Count == 10 && receiver.Statistics.InFlightRecords == 0, "every record taken");
+            await Eventually(() => sink.Count == 10 && receiver.Statistics.InFlightRecords == 0, "every record taken", state: () => receiver.Statistics);
             Assert.Equal(3, receiver.Statistics.SinkFailures);
             await receiver.StopAsync(CancellationToken.None);
         }

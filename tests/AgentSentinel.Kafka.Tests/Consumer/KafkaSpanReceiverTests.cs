@@ -4,6 +4,7 @@ using AgentSentinel.Core.Spans;
 using AgentSentinel.Kafka.Consumer;
 using AgentSentinel.Kafka.Mock;
 using AgentSentinel.Kafka.Tests.Support;
+using AgentSentinel.Telemetry;
 using Confluent.Kafka;
 using static AgentSentinel.Kafka.Tests.Support.KafkaTestKit;
 
@@ -74,14 +75,22 @@ public sealed class KafkaSpanReceiverTests(MockClusterFixture fixture) : IClassF
 
         var sink = new RecordingSink();
         var logger = new CapturingLogger<KafkaSpanReceiver>();
+        var malformedBefore = SentinelMetrics.DecodeFailures.WithLabels("malformed").Value;
+        var emptyBefore = SentinelMetrics.DecodeFailures.WithLabels("empty").Value;
+        var deadLetteredBefore = SentinelMetrics.DeadLettered.Value;
         await using (var receiver = Receiver(Options(_cluster, topic, group), sink, logger: logger))
         {
             await receiver.StartAsync(CancellationToken.None);
-            await Eventually(() => sink.Count == 2 && receiver.Statistics.DeadLettered == 3, "2 records in the sink and 3 dead-lettered");
+            await Eventually(() => sink.Count == 2 && receiver.Statistics.DeadLettered == 3, "2 records in the sink and 3 dead-lettered", state: () => receiver.Statistics);
             await receiver.StopAsync(CancellationToken.None);
             Assert.Equal(3, receiver.Statistics.DecodeFailures);
             Assert.Equal(0, receiver.Statistics.DeadLetterFailures);
         }
+
+        // Process-wide metrics (other tests run in parallel, so only lower bounds hold).
+        Assert.True(SentinelMetrics.DecodeFailures.WithLabels("malformed").Value >= malformedBefore + 1);
+        Assert.True(SentinelMetrics.DecodeFailures.WithLabels("empty").Value >= emptyBefore + 2);
+        Assert.True(SentinelMetrics.DeadLettered.Value >= deadLetteredBefore + 3);
 
         Assert.Equal([10L, 11L], sink.Ids);
         Assert.Equal([0L, 4L], sink.Accepted.Select(static a => a.Position.Offset));
@@ -150,7 +159,7 @@ public sealed class KafkaSpanReceiverTests(MockClusterFixture fixture) : IClassF
         first.Hold(r => r.Position.Offset == 5); // The pipeline never finishes record 5; 6..19 finish at once.
         var crashed = Receiver(Options(_cluster, topic, group), first);
         await crashed.StartAsync(CancellationToken.None);
-        await Eventually(() => first.Count == 20 && crashed.Statistics.InFlightRecords == 15, "20 handed over, 5..19 in flight");
+        await Eventually(() => first.Count == 20 && crashed.Statistics.InFlightRecords == 15, "20 handed over, 5..19 in flight", state: () => crashed.Statistics);
         await Eventually(() => Committed(_cluster, group, topic, 1)[0] == 5, "offset 5 committed (records 0..4 done)");
         await crashed.AbortAsync(); // kill -9: no drain, no final commit, no leave-group.
         Assert.Equal([5L], Committed(_cluster, group, topic, 1));
@@ -182,19 +191,18 @@ public sealed class KafkaSpanReceiverTests(MockClusterFixture fixture) : IClassF
 
         var sink = new RecordingSink();
         sink.Hold(static _ => true);
-        var pausesBefore = Telemetry.SentinelMetrics.PartitionPauses.Value;
+        var pausesBefore = SentinelMetrics.PartitionPauses.Value;
         await using var receiver = Receiver(Options(_cluster, topic, group, maxInFlight: Limit), sink);
         await receiver.StartAsync(CancellationToken.None);
 
-        KafkaTestKit.Describe = () => receiver.Statistics.ToString();
-        await Eventually(() => receiver.Statistics is { IsPaused: true, InFlightRecords: Limit }, "paused with the limit in flight");
-        await Eventually(() => receiver.Statistics.ConsumerLag == Count - Limit, "lag reported while paused", TimeSpan.FromSeconds(3));
+        await Eventually(() => receiver.Statistics is { IsPaused: true, InFlightRecords: Limit }, "paused with the limit in flight", state: () => receiver.Statistics);
+        await Eventually(() => receiver.Statistics.ConsumerLag == Count - Limit, "lag reported while paused", state: () => receiver.Statistics);
         Assert.Equal(Limit, sink.Count); // Still polling, but nothing more was handed over.
         Assert.Equal(1, receiver.Statistics.PartitionPauses);
-        Assert.True(Telemetry.SentinelMetrics.PartitionPauses.Value >= pausesBefore + 1);
+        Assert.True(SentinelMetrics.PartitionPauses.Value >= pausesBefore + 1);
 
         sink.ReleaseAll();
-        await Eventually(() => sink.Count == Count, "every record after resuming");
+        await Eventually(() => sink.Count == Count, "every record after resuming", state: () => receiver.Statistics);
         await Eventually(() => receiver.Statistics.ConsumerLag == 0, "lag back to zero");
         var stats = receiver.Statistics;
         Assert.False(stats.IsPaused);

@@ -12,8 +12,6 @@ internal static class KafkaTestKit
     /// <summary>Upper bound for any wait; generous for a loaded 2-core machine, never reached when things work.</summary>
     public static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
 
-    public static Func<string>? Describe { get; set; }
-
     public static string Unique(string prefix) => $"{prefix}-{Guid.NewGuid():N}"[..(prefix.Length + 13)];
 
     /// <summary>Receiver options tuned for the mock: short fetch wait, fast commits and heartbeats.</summary>
@@ -103,8 +101,11 @@ internal static class KafkaTestKit
         return [.. committed.OrderBy(static c => c.Partition.Value).Select(static c => c.Offset.Value)];
     }
 
-    /// <summary>Polls <paramref name="condition"/> until true; fails the test with <paramref name="what"/> after <see cref="Patience"/>.</summary>
-    public static async Task Eventually(Func<bool> condition, string what, TimeSpan? timeout = null)
+    /// <summary>
+    /// Polls <paramref name="condition"/> until true; after <see cref="Patience"/> fails the test with <paramref name="what"/>
+    /// and, if given, <paramref name="state"/> (e.g. the receiver's statistics).
+    /// </summary>
+    public static async Task Eventually(Func<bool> condition, string what, TimeSpan? timeout = null, Func<object>? state = null)
     {
         var limit = timeout ?? Patience;
         var clock = Stopwatch.StartNew();
@@ -112,7 +113,7 @@ internal static class KafkaTestKit
         {
             if (clock.Elapsed > limit)
             {
-                Assert.Fail($"Timed out after {limit.TotalSeconds:0.#} s waiting for: {what} {Describe?.Invoke()}");
+                Assert.Fail($"Timed out after {limit.TotalSeconds:0.#} s waiting for: {what}. State: {state?.Invoke()}");
             }
 
             await Task.Delay(20);
