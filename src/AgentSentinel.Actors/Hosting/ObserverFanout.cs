@@ -15,62 +15,29 @@ internal sealed class ObserverFanout(IReadOnlyList<SentinelObserver> observers, 
     private readonly SentinelObserver[] _observers = [.. observers];
     private readonly int[] _failed = new int[observers.Count];
 
-    public void OnTraceCompleted(AgentTrace trace)
-    {
-        for (var i = 0; i < _observers.Length; i++)
-        {
-            try
-            {
-                _observers[i].OnTraceCompleted(trace);
-            }
-            catch (Exception e) when (e is not OutOfMemoryException)
-            {
-                Failed(i, nameof(SentinelObserver.OnTraceCompleted), e);
-            }
-        }
-    }
+    public void OnTraceCompleted(AgentTrace trace) =>
+        Notify(static (o, t) => o.OnTraceCompleted(t), trace, nameof(SentinelObserver.OnTraceCompleted));
 
-    public void OnBaselineReady(BaselineReady ready)
-    {
-        for (var i = 0; i < _observers.Length; i++)
-        {
-            try
-            {
-                _observers[i].OnBaselineReady(ready);
-            }
-            catch (Exception e) when (e is not OutOfMemoryException)
-            {
-                Failed(i, nameof(SentinelObserver.OnBaselineReady), e);
-            }
-        }
-    }
+    public void OnBaselineReady(BaselineReady ready) =>
+        Notify(static (o, r) => o.OnBaselineReady(r), ready, nameof(SentinelObserver.OnBaselineReady));
 
-    public void OnAnomaly(Anomaly anomaly)
-    {
-        for (var i = 0; i < _observers.Length; i++)
-        {
-            try
-            {
-                _observers[i].OnAnomaly(anomaly);
-            }
-            catch (Exception e) when (e is not OutOfMemoryException)
-            {
-                Failed(i, nameof(SentinelObserver.OnAnomaly), e);
-            }
-        }
-    }
+    public void OnAnomaly(Anomaly anomaly) =>
+        Notify(static (o, a) => o.OnAnomaly(a), anomaly, nameof(SentinelObserver.OnAnomaly));
 
-    public void OnRemediation(RemediationAction action)
+    public void OnRemediation(RemediationAction action) =>
+        Notify(static (o, a) => o.OnRemediation(a), action, nameof(SentinelObserver.OnRemediation));
+
+    private void Notify<T>(Action<SentinelObserver, T> callback, T value, string name)
     {
         for (var i = 0; i < _observers.Length; i++)
         {
             try
             {
-                _observers[i].OnRemediation(action);
+                callback(_observers[i], value);
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
-                Failed(i, nameof(SentinelObserver.OnRemediation), e);
+                Failed(i, name, e);
             }
         }
     }
