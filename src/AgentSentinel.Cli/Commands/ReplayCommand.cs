@@ -65,7 +65,9 @@ internal static class ReplayCommand
             var offset = records++;
             consumed.Inc();
             var encoding = format ?? OtlpFormatDetector.Detect(record.Value);
-            var failure = new DecodeFailure(DecodeErrorKind.Malformed, "neither OTLP protobuf nor OTLP/JSON");
+            var failure = record.Value.AsSpan().Trim(" \t\r\n"u8).IsEmpty
+                ? new DecodeFailure(DecodeErrorKind.Empty, "empty record")
+                : new DecodeFailure(DecodeErrorKind.Malformed, "neither OTLP protobuf nor OTLP/JSON");
             if (encoding is null || !decoders(encoding.Value).TryDecode(record.Value, batch, out failure))
             {
                 errors++;
