@@ -25,7 +25,8 @@ internal static class SentinelCli
                         --config FILE
         """;
 
-    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
+    /// <summary>Runs one command. <paramref name="stop"/> (tests, hosts) stops it like SIGTERM or Ctrl+C would.</summary>
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken stop = default)
     {
         if (args.Length == 0 || args[0] is "help" or "--help" or "-h")
         {
@@ -33,7 +34,7 @@ internal static class SentinelCli
             return args.Length == 0 ? UsageError : Ok;
         }
 
-        using var cancellation = new CancellationTokenSource();
+        using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(stop);
         ConsoleCancelEventHandler onCancel = (_, e) =>
         {
             e.Cancel = true;
