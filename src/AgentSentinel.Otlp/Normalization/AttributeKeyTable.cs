@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Text;
 
@@ -76,9 +77,9 @@ internal readonly struct AttributeKey : IEquatable<AttributeKey>
 
 /// <summary>
 /// Maps attribute keys (UTF-8 bytes, straight from the payload) to <see cref="AttributeKey"/> without allocating.
-/// Keys are bucketed by length and told apart by their first and last 8 bytes, so a miss (the common case: most keys
-/// are content or framework noise) costs an array index and a couple of integer compares, and a full byte comparison
-/// only happens for a real candidate.
+/// Keys are hashed on their length and first and last 8 bytes into a small open-addressing index, so a miss (the
+/// common case: most keys are content or framework noise) costs a multiply and one load of an empty bucket, and the
+/// middle of a key is only compared for a real candidate.
 /// </summary>
 internal sealed class AttributeKeyTable
 {
@@ -184,12 +185,12 @@ internal sealed class AttributeKeyTable
     private static readonly byte[] CompletionPrefix = "gen_ai.completion."u8.ToArray();
     private static readonly byte[] FinishReasonSuffix = ".finish_reason"u8.ToArray();
 
-    // Entries sorted by key length; _bucketStart[length] .. _bucketStart[length + 1] are the keys of that length.
-    private readonly int[] _bucketStart;
-    private readonly ulong[] _first;
-    private readonly ulong[] _last;
-    private readonly byte[][] _bytes;
-    private readonly AttributeKey[] _values;
+    // A small open-addressing index (linear probing, load factor <= 1/8, 2 bytes a bucket) over a dense array of
+    // entries, keyed by (length, first 8 bytes, last 8 bytes): both stay in L1 next to the payload. A miss is usually
+    // one load of an empty bucket; a hit one bucket and one entry, plus a comparison of the middle for long keys.
+    private readonly ushort[] _index;
+    private readonly Slot[] _slots;
+    private readonly int _shift;
     private readonly AttributeKey _completionFinishReason;
 
     /// <param name="spanAgentKeys">Span attribute keys naming the agent, best first.</param>
@@ -227,76 +228,97 @@ internal sealed class AttributeKeyTable
             }
         }
 
-        var sorted = entries
-            .Select(pair => (Bytes: Encoding.UTF8.GetBytes(pair.Key), Value: pair.Value))
-            .OrderBy(entry => entry.Bytes.Length)
-            .ToArray();
-        var maxLength = sorted[^1].Bytes.Length;
-        _bucketStart = new int[maxLength + 2];
-        _first = new ulong[sorted.Length];
-        _last = new ulong[sorted.Length];
-        _bytes = new byte[sorted.Length][];
-        _values = new AttributeKey[sorted.Length];
-        var index = 0;
-        for (var length = 0; length <= maxLength; length++)
+        var bits = Math.Max(8, BitOperations.Log2(BitOperations.RoundUpToPowerOf2((uint)entries.Count * 8)));
+        _shift = 64 - bits;
+        _index = new ushort[1 << bits];
+        _slots = new Slot[entries.Count];
+        var mask = _index.Length - 1;
+        var count = 0;
+        foreach (var (key, value) in entries)
         {
-            _bucketStart[length] = index;
-            while (index < sorted.Length && sorted[index].Bytes.Length == length)
+            var bytes = Encoding.UTF8.GetBytes(key);
+            var first = First(bytes);
+            var last = Last(bytes);
+            var index = Index(bytes.Length, first, last);
+            while (_index[index] != 0)
             {
-                var bytes = sorted[index].Bytes;
-                _first[index] = First(bytes);
-                _last[index] = Last(bytes);
-                _bytes[index] = bytes;
-                _values[index] = sorted[index].Value;
-                index++;
+                index = (index + 1) & mask;
             }
+
+            _slots[count] = new Slot
+            {
+                First = first,
+                Word8 = bytes.Length >= 16 ? BinaryPrimitives.ReadUInt64LittleEndian(bytes.AsSpan(8)) : 0,
+                Word16 = bytes.Length >= 24 ? BinaryPrimitives.ReadUInt64LittleEndian(bytes.AsSpan(16)) : 0,
+                Last = last,
+                Bytes = bytes,
+                Value = value,
+                Length = bytes.Length,
+            };
+            _index[index] = (ushort)++count;
         }
 
-        _bucketStart[maxLength + 1] = index;
         _completionFinishReason = new AttributeKey(
             AttributeId.GenAiCompletionFinishReason, FlagsFor(AttributeId.GenAiCompletionFinishReason), -1, -1);
     }
 
     /// <summary>
-    /// Keys of the same length are compared by their first and last 8 bytes (two integer compares), and only a match of
-    /// both on a key longer than 16 bytes costs a full comparison: a miss, the common case, is a few cycles.
+    /// One hash of the length and the first and last 8 bytes, then a probe: keys of up to 16 bytes are told apart by
+    /// those alone; longer ones that match them have their middle compared. A miss, the common case, is a few cycles.
     /// </summary>
     public AttributeKey Lookup(ReadOnlySpan<byte> key)
     {
         var length = key.Length;
-        if ((uint)length + 1 < (uint)_bucketStart.Length && length >= 8)
+        ulong first, last;
+        if (length >= 8)
         {
-            var from = _bucketStart[length];
-            var to = _bucketStart[length + 1];
-            if (from < to)
-            {
-                var first = BinaryPrimitives.ReadUInt64LittleEndian(key);
-                var last = BinaryPrimitives.ReadUInt64LittleEndian(key.Slice(length - 8));
-                for (var i = from; i < to; i++)
-                {
-                    if (_first[i] == first && _last[i] == last && (length <= 16 || MiddleEquals(key, _bytes[i])))
-                    {
-                        return _values[i];
-                    }
-                }
-            }
+            first = BinaryPrimitives.ReadUInt64LittleEndian(key);
+            last = BinaryPrimitives.ReadUInt64LittleEndian(key.Slice(length - 8));
         }
-        else if ((uint)length + 1 < (uint)_bucketStart.Length)
+        else
         {
-            var from = _bucketStart[length];
-            var to = _bucketStart[length + 1];
-            var first = First(key);
-            for (var i = from; i < to; i++)
+            first = First(key);
+            last = 0;
+        }
+
+        var buckets = _index;
+        var slots = _slots;
+        var mask = buckets.Length - 1;
+        var index = Index(length, first, last);
+        int entry;
+        while ((entry = buckets[index]) != 0)
+        {
+            ref readonly var slot = ref slots[entry - 1];
+            if (slot.Length == length && slot.First == first && slot.Last == last && (length <= 16 || MiddleEquals(key, slot)))
             {
-                if (_first[i] == first)
-                {
-                    return _values[i];
-                }
+                return slot.Value;
             }
+
+            index = (index + 1) & mask;
         }
 
         return LookupPattern(key);
     }
+
+    /// <summary>
+    /// Bytes 8 .. length - 8 of a key longer than 16 bytes whose ends already match: up to 32 bytes the words at 8 and
+    /// 16 cover them (no loop, no indirection); longer keys are compared in full.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool MiddleEquals(ReadOnlySpan<byte> key, in Slot slot)
+    {
+        if (key.Length > 32)
+        {
+            return key.SequenceEqual(slot.Bytes);
+        }
+
+        return BinaryPrimitives.ReadUInt64LittleEndian(key.Slice(8)) == slot.Word8
+            && (key.Length <= 24 || BinaryPrimitives.ReadUInt64LittleEndian(key.Slice(16)) == slot.Word16);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int Index(int length, ulong first, ulong last) =>
+        (int)(((first + BitOperations.RotateLeft(last, 29)) ^ (ulong)length) * 0x9E3779B97F4A7C15UL >> _shift);
 
     /// <summary>Keys matched by pattern: gen_ai.completion.{i}.finish_reason (OpenLLMetry legacy, one key per choice).</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -312,27 +334,6 @@ internal sealed class AttributeKeyTable
         }
 
         return AttributeKey.Unknown;
-    }
-
-    /// <summary>Compares bytes 8 .. length - 8 (the ends are already known equal) eight at a time.</summary>
-    private static bool MiddleEquals(ReadOnlySpan<byte> key, byte[] candidate)
-    {
-        if (candidate.Length != key.Length)
-        {
-            return false;
-        }
-
-        var limit = key.Length - 8;
-        for (var offset = 8; offset < limit; offset += 8)
-        {
-            var at = Math.Min(offset, limit);
-            if (BinaryPrimitives.ReadUInt64LittleEndian(key.Slice(at)) != BinaryPrimitives.ReadUInt64LittleEndian(candidate.AsSpan(at)))
-            {
-                return false;
-            }
-        }
-
-        return true;
     }
 
     private static ulong First(ReadOnlySpan<byte> key)
@@ -364,4 +365,16 @@ internal sealed class AttributeKeyTable
             => AttributeKeyFlags.Wanted | AttributeKeyFlags.Deferred | AttributeKeyFlags.StructureHash,
         _ => AttributeKeyFlags.Wanted,
     };
+
+    private struct Slot
+    {
+        public ulong First;
+        public ulong Word8;
+        public ulong Word16;
+        public ulong Last;
+        public byte[] Bytes;
+        public AttributeKey Value;
+
+        public int Length;
+    }
 }

@@ -1,4 +1,5 @@
 using System.Buffers.Text;
+using System.Runtime.CompilerServices;
 
 namespace AgentSentinel.Otlp.Normalization;
 
@@ -74,7 +75,11 @@ internal readonly ref struct AttributeValue
     public static AttributeValue Structure(AnyValueKind kind, ulong structureHash) => new(kind, default, 0, 0, -1, false, structureHash);
 
     /// <summary>A non-empty string usable as-is (not a raw escaped JSON string).</summary>
-    public bool IsPlainString => Kind == AnyValueKind.String && !IsEscaped && !Utf8.IsEmpty;
+    public bool IsPlainString
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Kind == AnyValueKind.String && !IsEscaped && !Utf8.IsEmpty;
+    }
 
     /// <summary>Reads a count: an int, an integral finite double, or a decimal string (Langfuse-style exports). Negative counts are rejected.</summary>
     public bool TryGetCount(out long value)

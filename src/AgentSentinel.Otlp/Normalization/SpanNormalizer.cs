@@ -32,6 +32,7 @@ internal sealed class SpanNormalizer
     private const int MaxCachedScratch = 64 * 1024;
     private const int MaxModelLength = 256;
     private const int RecentSlots = 8;
+    private const int MaxMemoLength = 256;
     private const int ProviderSlot = 0;
     private const int RequestModelSlot = 1;
     private const int ResponseModelSlot = 2;
@@ -50,9 +51,22 @@ internal sealed class SpanNormalizer
 
     // Last value interned per concept: consecutive spans of a batch mostly repeat them, so one byte comparison
     // replaces a hash and a table probe.
-    private readonly Utf8StringCache.Entry?[] _recent = new Utf8StringCache.Entry?[RecentSlots];
+    private readonly Utf8StringCache.Entry?[] _recent = new Utf8StringCache.Entry?[RecentSlots * 2];
     private byte[] _scratch = new byte[1024];
+
+    // Last llm.invocation_parameters seen (unescaped, payload-backed) and the model read from it: OpenInference repeats
+    // the same parameters on every LLM span of a run, so a byte comparison replaces a JSON scan.
+    private readonly byte[] _lastInvocation = new byte[MaxMemoLength];
+    private int _lastInvocationLength = -1;
+    private string? _lastInvocationModel;
+
+    // Last raw tool arguments and tool result hashed (one memo each) and their hashes: consecutive tool spans often
+    // repeat them, so a byte comparison replaces a byte-at-a-time hash.
+    private readonly byte[][] _lastHashed = [new byte[MaxMemoLength], new byte[MaxMemoLength]];
+    private readonly int[] _lastHashedLength = [-1, -1];
+    private readonly ulong[] _lastHash = new ulong[2];
     private NormalizerSettings _settings = null!;
+    private NormalizerSettings? _lastSettings;
     private SpanBatch _batch = null!;
 
     private int _resourceStart;
@@ -60,6 +74,9 @@ internal sealed class SpanNormalizer
     private int _resourceAgentRank;
 
     private SpanState _span;
+
+    // The names of the span, apart from the value fields: a struct without references is cleared with vector stores.
+    private SpanNames _names;
     private EventKind _eventKind;
     private string? _eventExceptionType;
     private FinishReasons _eventFinishReasons;
@@ -69,6 +86,16 @@ internal sealed class SpanNormalizer
     {
         var normalizer = _threadCache ?? new SpanNormalizer();
         _threadCache = null;
+        if (!ReferenceEquals(normalizer._lastSettings, settings))
+        {
+            // The remembered names belong to another decoder's intern table: start afresh, so that this decoder's
+            // table is the one warmed up (and steady state stays allocation-free).
+            normalizer._lastSettings = settings;
+            Array.Clear(normalizer._recent);
+            normalizer._lastInvocationLength = -1;
+            normalizer._lastInvocationModel = null;
+        }
+
         normalizer._settings = settings;
         normalizer._batch = batch;
         return normalizer;
@@ -80,6 +107,7 @@ internal sealed class SpanNormalizer
         normalizer._settings = null!;
         normalizer._resourceAgent = null;
         normalizer._span = default;
+        normalizer._names = default;
         _threadCache = normalizer;
     }
 
@@ -108,7 +136,11 @@ internal sealed class SpanNormalizer
 
     // ---------------------------------------------------------------- spans
 
-    public void BeginSpan() => _span = default;
+    public void BeginSpan()
+    {
+        _span = default;
+        _names = default;
+    }
 
     public void SetTraceId(TraceId id) => _span.TraceId = id;
 
@@ -155,7 +187,7 @@ internal sealed class SpanNormalizer
             _span.ExceptionEvent = true;
             if (_eventExceptionType is not null && Better(ref _span.ErrorTypePri, 1))
             {
-                _span.ErrorType = _eventExceptionType;
+                _names.ErrorType = _eventExceptionType;
             }
         }
         else if (_eventKind == EventKind.Choice && _eventFinishReasons != FinishReasons.None
@@ -225,19 +257,19 @@ internal sealed class SpanNormalizer
         var nameArgumentUsable = nameOperation == s.Operation && nameArgumentKind != SpanNameArgument.None;
 
         // 2. Agent keys that only name an agent on agent spans.
-        if (s.TraceloopEntityName is not null && s.TraceloopKind == TraceloopKind.Agent && s.TraceloopEntityAgentSlot > 0)
+        if (_names.TraceloopEntityName is not null && s.TraceloopKind == TraceloopKind.Agent && s.TraceloopEntityAgentSlot > 0)
         {
-            TrySetAgent(s.TraceloopEntityAgentSlot - 1, s.TraceloopEntityName);
+            TrySetAgent(s.TraceloopEntityAgentSlot - 1, _names.TraceloopEntityName);
         }
 
-        if (s.GraphNodeId is not null && s.OpenInferenceKindAgent && s.GraphNodeAgentSlot > 0)
+        if (_names.GraphNodeId is not null && s.OpenInferenceKindAgent && s.GraphNodeAgentSlot > 0)
         {
-            TrySetAgent(s.GraphNodeAgentSlot - 1, s.GraphNodeId);
+            TrySetAgent(s.GraphNodeAgentSlot - 1, _names.GraphNodeId);
         }
 
-        if (nameArgumentUsable && nameArgumentKind == SpanNameArgument.Agent && s.AgentName is null)
+        if (nameArgumentUsable && nameArgumentKind == SpanNameArgument.Agent && _names.AgentName is null)
         {
-            s.AgentName = Intern(name[nameArgument]);
+            _names.AgentName = Intern(name[nameArgument]);
         }
 
         // 3. Tool fields only describe tool spans.
@@ -245,12 +277,12 @@ internal sealed class SpanNormalizer
         ulong argumentsHash = 0, resultHash = 0;
         if (s.Operation == SpanOperation.ExecuteTool)
         {
-            if (s.TraceloopEntityName is not null && s.TraceloopKind == TraceloopKind.Tool && Better(ref s.ToolNamePri, 1))
+            if (_names.TraceloopEntityName is not null && s.TraceloopKind == TraceloopKind.Tool && Better(ref s.ToolNamePri, 1))
             {
-                s.ToolName = s.TraceloopEntityName;
+                _names.ToolName = _names.TraceloopEntityName;
             }
 
-            toolName = s.ToolName;
+            toolName = _names.ToolName;
             if (toolName is null && infer && !name.IsEmpty)
             {
                 if (nameArgumentUsable && nameArgumentKind == SpanNameArgument.Tool)
@@ -263,21 +295,21 @@ internal sealed class SpanNormalizer
                 }
             }
 
-            argumentsHash = Resolve(ref s.Arguments, payload);
-            resultHash = Resolve(ref s.Result, payload);
+            argumentsHash = Resolve(ref s.Arguments, payload, 0);
+            resultHash = Resolve(ref s.Result, payload, 1);
         }
 
         // 4. Models: OpenInference's requested model hides in llm.invocation_parameters; else "chat {model}".
-        if (s.RequestModel is null)
+        if (_names.RequestModel is null)
         {
-            s.RequestModel = s.InvocationParameters.Pri != 0
+            _names.RequestModel = s.InvocationParameters.Pri != 0
                 ? ModelFromInvocationParameters(ref s.InvocationParameters, payload)
-                : s.InvocationModel;
+                : _names.InvocationModel;
         }
 
-        if (s.RequestModel is null && nameArgumentUsable && nameArgumentKind == SpanNameArgument.Model)
+        if (_names.RequestModel is null && nameArgumentUsable && nameArgumentKind == SpanNameArgument.Model)
         {
-            s.RequestModel = Intern(name[nameArgument]);
+            _names.RequestModel = Intern(name[nameArgument]);
         }
 
         // 5. Tokens: total as reported, else the sum of what was reported.
@@ -291,11 +323,11 @@ internal sealed class SpanNormalizer
         span.ParentSpanId = s.ParentSpanId;
         span.StartUnixNano = s.Start;
         span.EndUnixNano = s.End;
-        span.AgentName = s.AgentName;
+        span.AgentName = _names.AgentName;
         span.Operation = s.Operation;
-        span.Provider = s.Provider;
-        span.RequestModel = s.RequestModel;
-        span.ResponseModel = s.ResponseModel;
+        span.Provider = _names.Provider;
+        span.RequestModel = _names.RequestModel;
+        span.ResponseModel = _names.ResponseModel;
         span.InputTokens = s.InputPri != 0 ? s.Input : null;
         span.OutputTokens = s.OutputPri != 0 ? s.Output : null;
         span.TotalTokens = total;
@@ -307,15 +339,15 @@ internal sealed class SpanNormalizer
         span.ToolArgumentsHash = argumentsHash;
         span.ToolResultHash = resultHash;
         span.IsError = s.StatusError || s.ErrorAttribute || s.ExceptionEvent;
-        span.ErrorType = s.ErrorType;
+        span.ErrorType = _names.ErrorType;
     }
 
     /// <summary>Whether the span name could still tell something the attributes did not (most spans: no).</summary>
-    private static bool NeedsSpanName(ref SpanState s) =>
+    private bool NeedsSpanName(ref SpanState s) =>
         s.OperationPri == 0
-        || (s.RequestModel is null && s.Operation is SpanOperation.Chat or SpanOperation.TextCompletion or SpanOperation.GenerateContent or SpanOperation.Embeddings)
-        || (s.ToolName is null && s.Operation == SpanOperation.ExecuteTool)
-        || (s.AgentName is null && s.Operation is SpanOperation.InvokeAgent or SpanOperation.CreateAgent);
+        || (_names.RequestModel is null && s.Operation is SpanOperation.Chat or SpanOperation.TextCompletion or SpanOperation.GenerateContent or SpanOperation.Embeddings)
+        || (_names.ToolName is null && s.Operation == SpanOperation.ExecuteTool)
+        || (_names.AgentName is null && s.Operation is SpanOperation.InvokeAgent or SpanOperation.CreateAgent);
 
     // ---------------------------------------------------------------- attribute handling
 
@@ -347,7 +379,7 @@ internal sealed class SpanNormalizer
                     break;
                 case AttributeId.GraphNodeId:
                     s.GraphNodeAgentSlot = key.SpanAgentRank + 1;
-                    s.GraphNodeId ??= Intern(value.Utf8);
+                    _names.GraphNodeId ??= Intern(value.Utf8);
                     break;
                 default:
                     s.HasAgentAttribute = true;
@@ -366,7 +398,7 @@ internal sealed class SpanNormalizer
             case >= AttributeId.GenAiProviderName and <= AttributeId.LangsmithLsProvider:
                 if (value.IsPlainString && Better(ref s.ProviderPri, id - AttributeId.GenAiProviderName))
                 {
-                    s.Provider = InternLower(value.Utf8);
+                    _names.Provider = InternLower(value.Utf8);
                 }
 
                 break;
@@ -374,13 +406,13 @@ internal sealed class SpanNormalizer
             case >= AttributeId.GenAiRequestModel and <= AttributeId.LangfuseObservationModelName:
                 if (value.IsPlainString && Better(ref s.RequestModelPri, id - AttributeId.GenAiRequestModel))
                 {
-                    s.RequestModel = Intern(value.Utf8, RequestModelSlot);
+                    _names.RequestModel = Intern(value.Utf8, RequestModelSlot);
                 }
 
                 break;
 
             case AttributeId.LlmInvocationParameters:
-                if (value.Kind == AnyValueKind.String && s.InvocationParameters.Pri == 0 && s.InvocationModel is null)
+                if (value.Kind == AnyValueKind.String && s.InvocationParameters.Pri == 0 && _names.InvocationModel is null)
                 {
                     if (value.Offset >= 0)
                     {
@@ -388,7 +420,7 @@ internal sealed class SpanNormalizer
                     }
                     else if (!value.IsEscaped)
                     {
-                        s.InvocationModel = ModelFromJson(value.Utf8);
+                        _names.InvocationModel = ModelFromJson(value.Utf8);
                     }
                 }
 
@@ -397,7 +429,7 @@ internal sealed class SpanNormalizer
             case >= AttributeId.GenAiResponseModel and <= AttributeId.AiResponseModel:
                 if (value.IsPlainString && Better(ref s.ResponseModelPri, id - AttributeId.GenAiResponseModel))
                 {
-                    s.ResponseModel = Intern(value.Utf8, ResponseModelSlot);
+                    _names.ResponseModel = Intern(value.Utf8, ResponseModelSlot);
                 }
 
                 break;
@@ -441,7 +473,7 @@ internal sealed class SpanNormalizer
             case AttributeId.TraceloopEntityName:
                 if (value.IsPlainString)
                 {
-                    s.TraceloopEntityName ??= Intern(value.Utf8);
+                    _names.TraceloopEntityName ??= Intern(value.Utf8);
                 }
 
                 break;
@@ -452,7 +484,7 @@ internal sealed class SpanNormalizer
                     s.HasToolNameAttribute = true;
                     if (Better(ref s.ToolNamePri, id - AttributeId.GenAiToolName))
                     {
-                        s.ToolName = Intern(value.Utf8, ToolSlot);
+                        _names.ToolName = Intern(value.Utf8, ToolSlot);
                     }
                 }
 
@@ -480,7 +512,7 @@ internal sealed class SpanNormalizer
                     s.ErrorAttribute = true;
                     if (Better(ref s.ErrorTypePri, 0))
                     {
-                        s.ErrorType = Intern(value.Utf8);
+                        _names.ErrorType = Intern(value.Utf8);
                     }
                 }
 
@@ -492,7 +524,7 @@ internal sealed class SpanNormalizer
                     s.ErrorAttribute = true;
                     if (Better(ref s.ErrorTypePri, 1))
                     {
-                        s.ErrorType = Intern(value.Utf8);
+                        _names.ErrorType = Intern(value.Utf8);
                     }
                 }
 
@@ -554,7 +586,7 @@ internal sealed class SpanNormalizer
         if (_span.AgentRank == 0 || rank + 1 < _span.AgentRank)
         {
             _span.AgentRank = rank + 1;
-            _span.AgentName = Intern(utf8, AgentSlot);
+            _names.AgentName = Intern(utf8, AgentSlot);
         }
     }
 
@@ -563,7 +595,7 @@ internal sealed class SpanNormalizer
         if (_span.AgentRank == 0 || rank + 1 < _span.AgentRank)
         {
             _span.AgentRank = rank + 1;
-            _span.AgentName = value;
+            _names.AgentName = value;
         }
     }
 
@@ -647,7 +679,7 @@ internal sealed class SpanNormalizer
         slot.Pri = (byte)(priority + 1);
     }
 
-    private ulong Resolve(ref DeferredValue slot, ReadOnlySpan<byte> payload)
+    private ulong Resolve(ref DeferredValue slot, ReadOnlySpan<byte> payload, int memo)
     {
         if (slot.Pri == 0)
         {
@@ -662,7 +694,7 @@ internal sealed class SpanNormalizer
         var raw = payload.Slice(slot.Offset, slot.Length);
         if (!slot.Escaped)
         {
-            return Fnv1a64.NonZero(Fnv1a64.Hash(raw));
+            return HashRaw(raw, memo);
         }
 
         var buffer = RentScratch(raw.Length);
@@ -677,6 +709,26 @@ internal sealed class SpanNormalizer
         }
     }
 
+    /// <summary>FNV-1a of an unescaped value, remembered for the next span (the same bytes give the same hash).</summary>
+    private ulong HashRaw(ReadOnlySpan<byte> raw, int memo)
+    {
+        var last = _lastHashed[memo];
+        if (raw.Length == _lastHashedLength[memo] && raw.SequenceEqual(last.AsSpan(0, raw.Length)))
+        {
+            return _lastHash[memo];
+        }
+
+        var hash = Fnv1a64.NonZero(Fnv1a64.Hash(raw));
+        if (raw.Length <= MaxMemoLength)
+        {
+            raw.CopyTo(last);
+            _lastHashedLength[memo] = raw.Length;
+            _lastHash[memo] = hash;
+        }
+
+        return hash;
+    }
+
     private string? ModelFromInvocationParameters(ref DeferredValue slot, ReadOnlySpan<byte> payload)
     {
         if (slot.Offset < 0)
@@ -685,6 +737,24 @@ internal sealed class SpanNormalizer
         }
 
         var raw = payload.Slice(slot.Offset, slot.Length);
+        if (!slot.Escaped)
+        {
+            if (raw.Length == _lastInvocationLength && raw.SequenceEqual(_lastInvocation.AsSpan(0, _lastInvocationLength)))
+            {
+                return _lastInvocationModel;
+            }
+
+            var model = ModelFromJson(raw);
+            if (raw.Length <= MaxMemoLength)
+            {
+                raw.CopyTo(_lastInvocation);
+                _lastInvocationLength = raw.Length;
+                _lastInvocationModel = model;
+            }
+
+            return model;
+        }
+
         byte[]? buffer = null;
         try
         {
@@ -758,15 +828,25 @@ internal sealed class SpanNormalizer
             return _settings.Strings.GetOrAdd(utf8);
         }
 
-        var recent = _recent[slot];
-        if (recent is not null && utf8.SequenceEqual(recent.Utf8))
+        // Two ways per concept: batches often alternate two values (e.g. the response models of two frameworks).
+        var recent = _recent;
+        var way = slot * 2;
+        var first = recent[way];
+        if (first is not null && utf8.SequenceEqual(first.Utf8))
         {
-            return recent.Value;
+            return first.Value;
         }
 
-        recent = _settings.Strings.GetOrAddEntry(utf8);
-        _recent[slot] = recent;
-        return recent.Value;
+        var second = recent[way + 1];
+        if (second is not null && utf8.SequenceEqual(second.Utf8))
+        {
+            return second.Value;
+        }
+
+        var entry = _settings.Strings.GetOrAddEntry(utf8);
+        recent[way + 1] = first;
+        recent[way] = entry;
+        return entry.Value;
     }
 
     /// <summary>Provider names are folded to lower case ("OpenAI" and "openai" are one label).</summary>
@@ -818,14 +898,10 @@ internal sealed class SpanNormalizer
 
         public SpanOperation Operation;
         public byte OperationPri;
-        public string? Provider;
         public byte ProviderPri;
-        public string? RequestModel;
         public byte RequestModelPri;
-        public string? ResponseModel;
         public byte ResponseModelPri;
         public DeferredValue InvocationParameters;
-        public string? InvocationModel;
 
         public long Input;
         public byte InputPri;
@@ -842,20 +918,16 @@ internal sealed class SpanNormalizer
         public FinishReasons FinishReasons;
         public byte FinishPri;
 
-        public string? ToolName;
         public byte ToolNamePri;
         public bool HasToolNameAttribute;
         public DeferredValue Arguments;
         public DeferredValue Result;
 
-        public string? AgentName;
         public int AgentRank;
         public bool HasAgentAttribute;
-        public string? TraceloopEntityName;
         /// <summary>Configured agent rank of traceloop.entity.name + 1 (0 = not configured or not seen).</summary>
         public int TraceloopEntityAgentSlot;
         public TraceloopKind TraceloopKind;
-        public string? GraphNodeId;
         public int GraphNodeAgentSlot;
         public bool OpenInferenceKindAgent;
         public bool LangsmithTool;
@@ -863,7 +935,20 @@ internal sealed class SpanNormalizer
         public bool StatusError;
         public bool ErrorAttribute;
         public bool ExceptionEvent;
-        public string? ErrorType;
         public byte ErrorTypePri;
+    }
+
+    /// <summary>Per-span names (interned strings), kept apart from <see cref="SpanState"/>. Null = not seen.</summary>
+    private struct SpanNames
+    {
+        public string? Provider;
+        public string? RequestModel;
+        public string? ResponseModel;
+        public string? InvocationModel;
+        public string? ToolName;
+        public string? AgentName;
+        public string? TraceloopEntityName;
+        public string? GraphNodeId;
+        public string? ErrorType;
     }
 }

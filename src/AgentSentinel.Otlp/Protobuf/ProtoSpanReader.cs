@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using AgentSentinel.Core.Spans;
 using AgentSentinel.Otlp.Internal;
 using AgentSentinel.Otlp.Normalization;
@@ -336,17 +337,32 @@ internal ref struct ProtoSpanReader
                     break;
                 case (3 << 3) | ProtoWire.LengthDelimited: // trace_state
                 case (13 << 3) | ProtoWire.LengthDelimited: // links
-                case (6 << 3) | ProtoWire.Varint: // kind
-                case (10 << 3) | ProtoWire.Varint: // dropped_attributes_count
-                case (12 << 3) | ProtoWire.Varint: // dropped_events_count
-                case (14 << 3) | ProtoWire.Varint: // dropped_links_count
-                case (16 << 3) | ProtoWire.Fixed32: // flags
-                    pos = ProtoWire.SkipField(data, pos, end, tag);
+                    pos = ProtoWire.ReadLength(data, pos, end, out length);
                     if (pos < 0)
                     {
                         return Fail(pos);
                     }
 
+                    pos += length;
+                    break;
+                case (6 << 3) | ProtoWire.Varint: // kind
+                case (10 << 3) | ProtoWire.Varint: // dropped_attributes_count
+                case (12 << 3) | ProtoWire.Varint: // dropped_events_count
+                case (14 << 3) | ProtoWire.Varint: // dropped_links_count
+                    pos = ProtoWire.ReadVarint(data, pos, end, out _);
+                    if (pos < 0)
+                    {
+                        return Fail(pos);
+                    }
+
+                    break;
+                case (16 << 3) | ProtoWire.Fixed32: // flags
+                    if (end - pos < 4)
+                    {
+                        return Fail(WireError.FixedPastEnd);
+                    }
+
+                    pos += 4;
                     break;
                 default:
                     pos = Other(data, pos, end, tag, 16, false, "span: wrong wire type for a known field");
@@ -445,6 +461,128 @@ internal ref struct ProtoSpanReader
 
     /// <summary>KeyValue: 1 key, 2 value, 3 key_strindex (ignored). The whole message is read before the value is used.</summary>
     private bool ReadKeyValue(ReadOnlySpan<byte> data, int pos, int end, AttributeTarget target)
+    {
+        // Fast path, almost every attribute: the canonical layout (key of < 128 bytes, then the value, nothing else)
+        // with a string, int or double value filling the AnyValue. Worked on a slice of the KeyValue so that the JIT can
+        // drop most bounds checks; anything else (including every malformed input) takes the general path below, which
+        // reaches the same result for these inputs.
+        if ((uint)pos <= (uint)end && (uint)end <= (uint)data.Length)
+        {
+            var kv = data[pos..end];
+            if (kv.Length >= 6 && kv[0] == Field1Length && kv[1] < 0x80)
+            {
+                var keyLength = (int)kv[1];
+                var valueTag = keyLength + 2;
+                if ((uint)(valueTag + 3) < (uint)kv.Length && kv[valueTag] == Field2Length)
+                {
+                    var valueStart = ProtoWire.ReadLength(kv, valueTag + 1, kv.Length, out var valueLength);
+                    if (valueStart >= 0 && valueStart + valueLength == kv.Length && valueLength >= 2)
+                    {
+                        var any = kv.Slice(valueStart);
+                        ValueRef value;
+                        var tag = any[0];
+                        if (tag == ((1 << 3) | ProtoWire.LengthDelimited))
+                        {
+                            var next = ProtoWire.ReadLength(any, 1, any.Length, out var length);
+                            if (next < 0 || next + length != any.Length)
+                            {
+                                return ReadKeyValueGeneral(data, pos, end, target);
+                            }
+
+                            value = new ValueRef(1, pos + valueStart + next, length, 0);
+                        }
+                        else if (tag == ((3 << 3) | ProtoWire.Varint))
+                        {
+                            if (ProtoWire.ReadVarint(any, 1, any.Length, out var scalar) != any.Length)
+                            {
+                                return ReadKeyValueGeneral(data, pos, end, target);
+                            }
+
+                            value = new ValueRef(3, 0, 0, scalar);
+                        }
+                        else if (tag == ((4 << 3) | ProtoWire.Fixed64) && any.Length == 9)
+                        {
+                            value = new ValueRef(4, 0, 0, BinaryPrimitives.ReadUInt64LittleEndian(any.Slice(1)));
+                        }
+                        else if (tag == ((5 << 3) | ProtoWire.LengthDelimited) && _maxDepth >= 1)
+                        {
+                            return ReadStringArray(data, pos + valueStart, any, kv.Slice(2, keyLength), target)
+                                || ReadKeyValueGeneral(data, pos, end, target);
+                        }
+                        else
+                        {
+                            return ReadKeyValueGeneral(data, pos, end, target);
+                        }
+
+                        var key = _keys.Lookup(kv.Slice(2, keyLength));
+                        if (key.IsWanted)
+                        {
+                            _normalizer.OnAttribute(target, key, ToAttributeValue(data, value, 0));
+                        }
+
+                        return true;
+                    }
+                }
+            }
+        }
+
+        return ReadKeyValueGeneral(data, pos, end, target);
+    }
+
+    /// <summary>
+    /// Fast path for an AnyValue holding an array of short strings only (finish reasons), each element in the canonical
+    /// one-byte-length layout and the array filling the value. Returns false, having delivered nothing, for any other
+    /// shape; the general path then handles it (and every error).
+    /// </summary>
+    private bool ReadStringArray(ReadOnlySpan<byte> data, int anyStart, ReadOnlySpan<byte> any, ReadOnlySpan<byte> keyBytes, AttributeTarget target)
+    {
+        var bodyStart = ProtoWire.ReadLength(any, 1, any.Length, out var bodyLength);
+        if (bodyStart < 0 || bodyStart + bodyLength != any.Length)
+        {
+            return false;
+        }
+
+        // Check the whole array first: elements 0A n (0A m <m bytes>) with n = m + 2, all lengths < 128.
+        var body = any.Slice(bodyStart);
+        var at = 0;
+        while (at < body.Length)
+        {
+            if ((uint)(at + 3) >= (uint)body.Length || body[at] != Field1Length || body[at + 2] != Field1Length)
+            {
+                return false;
+            }
+
+            int elementLength = body[at + 1], stringLength = body[at + 3];
+            if (elementLength >= 0x80 || stringLength + 2 != elementLength || at + 2 + elementLength > body.Length)
+            {
+                return false;
+            }
+
+            at += 2 + elementLength;
+        }
+
+        var key = _keys.Lookup(keyBytes);
+        if (!key.IsWanted)
+        {
+            return true;
+        }
+
+        if (!key.WantsArrayElements)
+        {
+            return false; // structure hash or an array where a scalar was expected: the general path knows
+        }
+
+        var bodyOffset = anyStart + bodyStart;
+        for (at = 0; at < body.Length; at += 2 + body[at + 1])
+        {
+            _normalizer.OnAttribute(target, key, AttributeValue.String(data.Slice(bodyOffset + at + 4, body[at + 3]), bodyOffset + at + 4));
+        }
+
+        return true;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private bool ReadKeyValueGeneral(ReadOnlySpan<byte> data, int pos, int end, AttributeTarget target)
     {
         int keyStart = pos, keyLength = 0, valueStart = -1, valueEnd = -1;
 
@@ -601,6 +739,11 @@ internal ref struct ProtoSpanReader
                     value = new ValueRef(3, 0, 0, scalar);
                     return true;
                 }
+            }
+            else if (tag == ((4 << 3) | ProtoWire.Fixed64) && end - pos == 9)
+            {
+                value = new ValueRef(4, 0, 0, BinaryPrimitives.ReadUInt64LittleEndian(data.Slice(pos + 1, 8)));
+                return true;
             }
         }
 
