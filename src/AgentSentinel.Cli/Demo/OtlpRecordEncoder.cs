@@ -1,4 +1,3 @@
-using System.Globalization;
 using AgentSentinel.Core.Spans;
 using Google.Protobuf;
 using OpenTelemetry.Proto.Collector.Trace.V1;
@@ -223,6 +222,4 @@ internal sealed class OtlpRecordEncoder
         array.Values.Add(new AnyValue { StringValue = value });
         return new KeyValue { Key = key, Value = new AnyValue { ArrayValue = array } };
     }
-
-    public static string TraceKey(TraceId id) => id.ToString().ToLower(CultureInfo.InvariantCulture);
 }

@@ -1,5 +1,6 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using AgentSentinel.Core.Remediation;
 
 namespace AgentSentinel.Cli.Reports;
 
@@ -89,7 +90,7 @@ internal static class ReplayReportWriter
         {
             json.WriteStartObject();
             json.WriteString("agent", action.Agent);
-            json.WriteString("route", action.Route.ToString().ToLowerInvariant());
+            json.WriteString("route", action.Route.ToWireName());
             json.WriteString("fallback", action.Fallback);
             json.WriteNumber("at", action.AtUnixNano);
             json.WriteString("incident", action.Incident);
