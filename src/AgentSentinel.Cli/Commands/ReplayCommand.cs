@@ -47,7 +47,7 @@ internal static class ReplayCommand
     /// <summary>Runs the records at <paramref name="input"/> through a fresh pipeline and returns the source counts.</summary>
     internal static async Task<ReplayStats> ReplayAsync(string input, OtlpEncoding? format, SentinelSettings settings, PipelineRecorder recorder, CancellationToken cancellationToken)
     {
-        var decoders = SentinelHost.DecoderCache(settings.Otlp);
+        var decoders = DecoderCache(settings.Otlp);
         var batch = new SpanBatch();
         long records = 0, spans = 0, errors = 0;
         var consumed = SentinelMetrics.RecordsConsumed.WithLabels("replay");
@@ -82,6 +82,21 @@ internal static class ReplayCommand
 
         await pipeline.Sink.FlushAsync(cancellationToken).ConfigureAwait(false);
         return new ReplayStats(records, spans, errors);
+    }
+
+    /// <summary>One decoder per encoding, created on first use (an auto-detected input may mix them).</summary>
+    private static Func<OtlpEncoding, ISpanDecoder> DecoderCache(OtlpDecoderOptions options)
+    {
+        var decoders = new Dictionary<OtlpEncoding, ISpanDecoder>();
+        return encoding =>
+        {
+            if (!decoders.TryGetValue(encoding, out var decoder))
+            {
+                decoders[encoding] = decoder = OtlpDecoders.Create(encoding, options);
+            }
+
+            return decoder;
+        };
     }
 
     private static OtlpEncoding? ParseFormat(string format) => format switch

@@ -1,6 +1,5 @@
 using AgentSentinel.Actors;
 using AgentSentinel.Core.Pipeline;
-using AgentSentinel.Core.Spans;
 using AgentSentinel.Kafka;
 using AgentSentinel.Kafka.Consumer;
 using AgentSentinel.Otlp;
@@ -119,20 +118,5 @@ internal sealed class SentinelHost : IAsyncDisposable
             await Pipeline.StopAsync().ConfigureAwait(false);
             await FlagStore.DisposeAsync().ConfigureAwait(false);
         }
-    }
-
-    /// <summary>Decoders for replay: one per encoding, created on first use.</summary>
-    internal static Func<OtlpEncoding, ISpanDecoder> DecoderCache(OtlpDecoderOptions options)
-    {
-        var decoders = new Dictionary<OtlpEncoding, ISpanDecoder>();
-        return encoding =>
-        {
-            if (!decoders.TryGetValue(encoding, out var decoder))
-            {
-                decoders[encoding] = decoder = OtlpDecoders.Create(encoding, options);
-            }
-
-            return decoder;
-        };
     }
 }
