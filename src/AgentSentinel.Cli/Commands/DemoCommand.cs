@@ -149,7 +149,8 @@ internal static class DemoCommand
 
         var rng = new Random(seed);
         var faulted = agents.OrderBy(_ => rng.Next()).Take(Math.Max(1, (int)Math.Round(count * 0.15))).ToList();
-        var first = duration.TotalSeconds * 0.35;
+        // The slowest archetype needs ~20 s for its 30-trace warm-up: a fault that began earlier would be learnt as normal.
+        var first = Math.Max(duration.TotalSeconds * 0.35, 25);
         var stagger = duration.TotalSeconds * 0.05;
         for (var i = 0; i < faulted.Count; i++)
         {
