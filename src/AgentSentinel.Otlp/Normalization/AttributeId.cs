@@ -17,6 +17,7 @@ internal enum AttributeId : byte
     AiOperationId,
     LangsmithSpanKind,
     LangfuseObservationType,
+    MlflowSpanType,
 
     // Provider.
     GenAiProviderName,
@@ -25,18 +26,24 @@ internal enum AttributeId : byte
     LlmSystem,
     AiModelProvider,
     LangsmithLsProvider,
+    MlflowLlmProvider,
 
     // Requested model.
     GenAiRequestModel,
+    LlmRequestModelName,
     AiModelId,
     LangsmithLsModelName,
     LangfuseObservationModelName,
+    MlflowLlmModel,
     LlmInvocationParameters,
 
     // Response model.
     GenAiResponseModel,
+    LlmResponseModelName,
     LlmModelName,
     AiResponseModel,
+    EmbeddingModelName,
+    RerankerModelName,
 
     // Input tokens.
     GenAiUsageInputTokens,
@@ -63,13 +70,20 @@ internal enum AttributeId : byte
     GenAiUsageCacheReadInputTokens,
     GenAiUsageCacheReadInputTokensLegacy,
     LlmTokenCountPromptCacheRead,
+    LlmTokenCountPromptCacheInput,
     AiUsageCachedInputTokens,
+    AiUsageInputTokenDetailsCacheReadTokens,
+    GenAiUsageCacheReadTokens,
+    GenAiUsageDetailsCacheReadInputTokens,
+    GenAiUsageDetailsCacheReadTokens,
 
     // Reasoning tokens.
     GenAiUsageReasoningOutputTokens,
     GenAiUsageReasoningTokens,
+    LlmUsageReasoningTokens,
     LlmTokenCountCompletionReasoning,
     AiUsageReasoningTokens,
+    AiUsageOutputTokenDetailsReasoningTokens,
     GenAiUsageDetailsReasoningTokens,
     GenAiUsageDetailsThoughtsTokens,
 
@@ -81,6 +95,10 @@ internal enum AttributeId : byte
     // Finish reasons.
     GenAiResponseFinishReasons,
     GenAiCompletionFinishReason,
+    GenAiResponseFinishReason,
+    LlmResponseFinishReason,
+    GenAiResponseStopReason,
+    LlmResponseStopReason,
     LlmFinishReason,
     AiResponseFinishReason,
 
@@ -119,10 +137,27 @@ internal enum AttributeId : byte
     /// <summary><c>finish_reason</c> on a <c>gen_ai.choice</c> span event (Strands, older semconv event bodies).</summary>
     ChoiceFinishReason,
 
+    /// <summary>
+    /// <c>gen_ai.output.messages</c> (JSON, each message with a <c>finish_reason</c>): on the span, or on the
+    /// <c>gen_ai.client.inference.operation.details</c> event (Strands with gen_ai_latest_experimental sets no
+    /// gen_ai.response.finish_reasons). Only its finish reasons are read, at the rank of gen_ai.choice events.
+    /// </summary>
+    GenAiOutputMessages,
+
     // Agent hints used by the span-name rules (the agent keys themselves are configured, see OtlpDecoderOptions).
     GenAiAgentName,
     PydanticAgentName,
     GraphNodeId,
+
+    // Usage serialised as a JSON (or Python repr) object in one string attribute, read at the lowest priority.
+    /// <summary>MLflow <c>mlflow.chat.tokenUsage</c>: input/output/total/cache_read_input_tokens.</summary>
+    MlflowChatTokenUsage,
+    /// <summary>MLflow <c>mlflow.llm.cost</c>: total_cost (USD).</summary>
+    MlflowLlmCost,
+    /// <summary>LangSmith <c>gen_ai.usage.input_token_details</c>: cache_read.</summary>
+    GenAiUsageInputTokenDetails,
+    /// <summary>LangSmith <c>gen_ai.usage.output_token_details</c>: reasoning.</summary>
+    GenAiUsageOutputTokenDetails,
 
     /// <summary>A key that is only in the configured agent lists.</summary>
     ConfiguredAgentKey,

@@ -92,6 +92,9 @@ internal sealed class AttributeKeyTable
         ("ai.operationId", AttributeId.AiOperationId),
         ("langsmith.span.kind", AttributeId.LangsmithSpanKind),
         ("langfuse.observation.type", AttributeId.LangfuseObservationType),
+        // MLflow tracing (mlflow/mlflow mlflow/tracing/constant.py SpanAttributeKey.SPAN_TYPE); MLflow JSON-encodes every
+        // attribute value (mlflow/tracing/utils dump_span_attribute_value), so the value arrives quoted: "\"LLM\"".
+        ("mlflow.spanType", AttributeId.MlflowSpanType),
 
         ("gen_ai.provider.name", AttributeId.GenAiProviderName),
         ("gen_ai.system", AttributeId.GenAiSystem),
@@ -99,16 +102,25 @@ internal sealed class AttributeKeyTable
         ("llm.system", AttributeId.LlmSystem),
         ("ai.model.provider", AttributeId.AiModelProvider),
         ("langsmith.metadata.ls_provider", AttributeId.LangsmithLsProvider),
+        ("mlflow.llm.provider", AttributeId.MlflowLlmProvider), // mlflow/mlflow mlflow/tracing/constant.py MODEL_PROVIDER (JSON-quoted)
 
         ("gen_ai.request.model", AttributeId.GenAiRequestModel),
+        // Arize-ai/openinference python/openinference-semantic-conventions/.../trace/__init__.py LLM_REQUEST_MODEL_NAME
+        ("llm.request.model_name", AttributeId.LlmRequestModelName),
         ("ai.model.id", AttributeId.AiModelId),
         ("langsmith.metadata.ls_model_name", AttributeId.LangsmithLsModelName),
         ("langfuse.observation.model.name", AttributeId.LangfuseObservationModelName),
+        ("mlflow.llm.model", AttributeId.MlflowLlmModel), // mlflow/mlflow mlflow/tracing/constant.py SpanAttributeKey.MODEL (JSON-quoted)
         ("llm.invocation_parameters", AttributeId.LlmInvocationParameters),
 
         ("gen_ai.response.model", AttributeId.GenAiResponseModel),
+        // Arize-ai/openinference .../semconv/trace/__init__.py: LLM_RESPONSE_MODEL_NAME, EMBEDDING_MODEL_NAME (EMBEDDING
+        // spans carry no llm.model_name), RerankerAttributes.RERANKER_MODEL_NAME.
+        ("llm.response.model_name", AttributeId.LlmResponseModelName),
         ("llm.model_name", AttributeId.LlmModelName),
         ("ai.response.model", AttributeId.AiResponseModel),
+        ("embedding.model_name", AttributeId.EmbeddingModelName),
+        ("reranker.model_name", AttributeId.RerankerModelName),
 
         ("gen_ai.usage.input_tokens", AttributeId.GenAiUsageInputTokens),
         ("gen_ai.usage.prompt_tokens", AttributeId.GenAiUsagePromptTokens),
@@ -131,12 +143,26 @@ internal sealed class AttributeKeyTable
         ("gen_ai.usage.cache_read.input_tokens", AttributeId.GenAiUsageCacheReadInputTokens),
         ("gen_ai.usage.cache_read_input_tokens", AttributeId.GenAiUsageCacheReadInputTokensLegacy),
         ("llm.token_count.prompt_details.cache_read", AttributeId.LlmTokenCountPromptCacheRead),
+        // Arize-ai/openinference .../semconv/trace/__init__.py LLM_TOKEN_COUNT_PROMPT_DETAILS_CACHE_INPUT
+        ("llm.token_count.prompt_details.cache_input", AttributeId.LlmTokenCountPromptCacheInput),
         ("ai.usage.cachedInputTokens", AttributeId.AiUsageCachedInputTokens),
+        // Vercel AI SDK 6 (vercel/ai packages/ai/src/generate-text/generate-text.ts): the usage details next to the v5 names.
+        ("ai.usage.inputTokenDetails.cacheReadTokens", AttributeId.AiUsageInputTokenDetailsCacheReadTokens),
+        // pydantic-ai: RequestUsage.cache_read_tokens, and the provider's own usage fields under gen_ai.usage.details.*
+        // (pydantic/pydantic-ai pydantic_ai_slim/pydantic_ai/usage.py opentelemetry_attributes; Anthropic reports
+        // cache_read_input_tokens). Langfuse reads exactly these two for the pydantic-ai scope (langfuse/langfuse
+        // OtelIngestionProcessor, instrumentationScopeName === "pydantic-ai"); Logfire queries use details.cache_read_tokens.
+        ("gen_ai.usage.cache_read_tokens", AttributeId.GenAiUsageCacheReadTokens),
+        ("gen_ai.usage.details.cache_read_input_tokens", AttributeId.GenAiUsageDetailsCacheReadInputTokens),
+        ("gen_ai.usage.details.cache_read_tokens", AttributeId.GenAiUsageDetailsCacheReadTokens),
 
         ("gen_ai.usage.reasoning.output_tokens", AttributeId.GenAiUsageReasoningOutputTokens),
         ("gen_ai.usage.reasoning_tokens", AttributeId.GenAiUsageReasoningTokens),
+        // traceloop/openllmetry opentelemetry-semantic-conventions-ai (legacy LLM_USAGE_REASONING_TOKENS, kept in 0.5.x)
+        ("llm.usage.reasoning_tokens", AttributeId.LlmUsageReasoningTokens),
         ("llm.token_count.completion_details.reasoning", AttributeId.LlmTokenCountCompletionReasoning),
         ("ai.usage.reasoningTokens", AttributeId.AiUsageReasoningTokens),
+        ("ai.usage.outputTokenDetails.reasoningTokens", AttributeId.AiUsageOutputTokenDetailsReasoningTokens), // vercel/ai 6
         ("gen_ai.usage.details.reasoning_tokens", AttributeId.GenAiUsageDetailsReasoningTokens),
         ("gen_ai.usage.details.thoughts_tokens", AttributeId.GenAiUsageDetailsThoughtsTokens),
 
@@ -145,6 +171,13 @@ internal sealed class AttributeKeyTable
         ("operation.cost", AttributeId.OperationCost),
 
         ("gen_ai.response.finish_reasons", AttributeId.GenAiResponseFinishReasons),
+        // traceloop/openllmetry opentelemetry-semantic-conventions-ai: LLM_RESPONSE_FINISH_REASON / LLM_RESPONSE_STOP_REASON
+        // (llm.response.*, e.g. the llama-index and bedrock instrumentations), renamed GEN_AI_RESPONSE_FINISH_REASON /
+        // GEN_AI_RESPONSE_STOP_REASON (gen_ai.response.finish_reason / .stop_reason, singular) in 0.5.x.
+        ("gen_ai.response.finish_reason", AttributeId.GenAiResponseFinishReason),
+        ("llm.response.finish_reason", AttributeId.LlmResponseFinishReason),
+        ("gen_ai.response.stop_reason", AttributeId.GenAiResponseStopReason),
+        ("llm.response.stop_reason", AttributeId.LlmResponseStopReason),
         ("llm.finish_reason", AttributeId.LlmFinishReason),
         ("ai.response.finishReason", AttributeId.AiResponseFinishReason),
 
@@ -176,10 +209,22 @@ internal sealed class AttributeKeyTable
         ("otel.status_code", AttributeId.OtelStatusCode),
         ("exception.type", AttributeId.ExceptionType),
         ("finish_reason", AttributeId.ChoiceFinishReason),
+        // strands-agents/sdk-python src/strands/telemetry/tracer.py end_model_invoke_span (latest conventions): the stop
+        // reason only travels as "finish_reason" inside gen_ai.output.messages of that event.
+        ("gen_ai.output.messages", AttributeId.GenAiOutputMessages),
 
         ("gen_ai.agent.name", AttributeId.GenAiAgentName),
         ("agent_name", AttributeId.PydanticAgentName),
         ("graph.node.id", AttributeId.GraphNodeId),
+
+        // mlflow/mlflow mlflow/tracing/constant.py: CHAT_USAGE {"input_tokens","output_tokens","total_tokens",
+        // "cache_read_input_tokens"} and LLM_COST {"input_cost","output_cost","total_cost"}, JSON objects in a string.
+        ("mlflow.chat.tokenUsage", AttributeId.MlflowChatTokenUsage),
+        ("mlflow.llm.cost", AttributeId.MlflowLlmCost),
+        // langchain-ai/langsmith-sdk python/langsmith/_internal/otel/_otel_exporter.py: str(usage_metadata[...]), i.e. a
+        // Python repr such as {'cache_read': 80, 'cache_creation': 0} / {'reasoning': 12}.
+        ("gen_ai.usage.input_token_details", AttributeId.GenAiUsageInputTokenDetails),
+        ("gen_ai.usage.output_token_details", AttributeId.GenAiUsageOutputTokenDetails),
     ];
 
     private static readonly byte[] CompletionPrefix = "gen_ai.completion."u8.ToArray();
@@ -358,8 +403,9 @@ internal sealed class AttributeKeyTable
     private static AttributeKeyFlags FlagsFor(AttributeId id) => id switch
     {
         AttributeId.LlmInvocationParameters => AttributeKeyFlags.Wanted | AttributeKeyFlags.Deferred,
-        AttributeId.GenAiResponseFinishReasons or AttributeId.GenAiCompletionFinishReason
-            or AttributeId.LlmFinishReason or AttributeId.AiResponseFinishReason or AttributeId.ChoiceFinishReason
+        // Raw (never unescaped, never copied): only scanned for "finish_reason" values.
+        AttributeId.GenAiOutputMessages => AttributeKeyFlags.Wanted | AttributeKeyFlags.Deferred,
+        >= AttributeId.GenAiResponseFinishReasons and <= AttributeId.AiResponseFinishReason or AttributeId.ChoiceFinishReason
             => AttributeKeyFlags.Wanted | AttributeKeyFlags.ArrayElements,
         >= AttributeId.GenAiToolCallArguments and <= AttributeId.GenAiCompletion
             => AttributeKeyFlags.Wanted | AttributeKeyFlags.Deferred | AttributeKeyFlags.StructureHash,

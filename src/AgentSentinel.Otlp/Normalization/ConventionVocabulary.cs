@@ -13,6 +13,11 @@ internal static class ConventionVocabulary
 
     public static SpanOperation Operation(AttributeId source, ReadOnlySpan<byte> value)
     {
+        if (source == AttributeId.MlflowSpanType)
+        {
+            value = Unquote(value);
+        }
+
         if (value.IsEmpty)
         {
             return SpanOperation.Unknown;
@@ -34,6 +39,7 @@ internal static class ConventionVocabulary
             AttributeId.AiOperationId => VercelOperation(word),
             AttributeId.LangsmithSpanKind => LangsmithSpanKind(word),
             AttributeId.LangfuseObservationType => LangfuseObservationType(word),
+            AttributeId.MlflowSpanType => MlflowSpanType(word),
             _ => SpanOperation.Other,
         };
     }
@@ -120,9 +126,17 @@ internal static class ConventionVocabulary
         return SpanOperation.Other;
     }
 
-    /// <summary>OpenLLMetry <c>traceloop.span.kind</c>: workflow, task, agent, tool.</summary>
+    /// <summary>
+    /// OpenLLMetry <c>traceloop.span.kind</c>: workflow, task, agent, tool; <c>unknown</c> (TraceloopSpanKindValues.UNKNOWN,
+    /// traceloop/openllmetry semconv_ai/__init__.py) says nothing, so the span name may still decide.
+    /// </summary>
     internal static SpanOperation TraceloopSpanKind(ReadOnlySpan<byte> w)
     {
+        if (w.SequenceEqual("unknown"u8))
+        {
+            return SpanOperation.Unknown;
+        }
+
         if (w.SequenceEqual("workflow"u8))
         {
             return SpanOperation.InvokeWorkflow;
@@ -141,9 +155,14 @@ internal static class ConventionVocabulary
         return w.SequenceEqual("tool"u8) ? SpanOperation.ExecuteTool : SpanOperation.Other;
     }
 
-    /// <summary>OpenLLMetry legacy <c>llm.request.type</c>: chat, completion, embedding, rerank.</summary>
+    /// <summary>OpenLLMetry legacy <c>llm.request.type</c>: chat, completion, embedding, rerank; <c>unknown</c> says nothing.</summary>
     internal static SpanOperation LlmRequestType(ReadOnlySpan<byte> w)
     {
+        if (w.SequenceEqual("unknown"u8))
+        {
+            return SpanOperation.Unknown;
+        }
+
         if (w.SequenceEqual("chat"u8))
         {
             return SpanOperation.Chat;
@@ -162,9 +181,17 @@ internal static class ConventionVocabulary
         return w.SequenceEqual("rerank"u8) ? SpanOperation.Rerank : SpanOperation.Other;
     }
 
-    /// <summary>OpenInference <c>openinference.span.kind</c> (upper case on the wire).</summary>
+    /// <summary>
+    /// OpenInference <c>openinference.span.kind</c> (upper case on the wire). <c>UNKNOWN</c> (OpenInferenceSpanKindValues,
+    /// Arize-ai/openinference .../semconv/trace/__init__.py) says nothing, so the span name may still decide.
+    /// </summary>
     internal static SpanOperation OpenInferenceSpanKind(ReadOnlySpan<byte> w)
     {
+        if (w.SequenceEqual("unknown"u8))
+        {
+            return SpanOperation.Unknown;
+        }
+
         if (w.SequenceEqual("llm"u8))
         {
             return SpanOperation.Chat;
@@ -324,6 +351,64 @@ internal static class ConventionVocabulary
     }
 
     /// <summary>
+    /// MLflow <c>mlflow.spanType</c> (mlflow/mlflow SpanType: LLM, CHAT_MODEL, CHAIN, AGENT, TOOL, RETRIEVER, EMBEDDING,
+    /// RERANKER, PARSER, MEMORY, GUARDRAIL, EVALUATOR, UNKNOWN), JSON quotes already removed.
+    /// </summary>
+    internal static SpanOperation MlflowSpanType(ReadOnlySpan<byte> w)
+    {
+        if (w.SequenceEqual("llm"u8) || w.SequenceEqual("chat_model"u8))
+        {
+            return SpanOperation.Chat;
+        }
+
+        if (w.SequenceEqual("tool"u8))
+        {
+            return SpanOperation.ExecuteTool;
+        }
+
+        if (w.SequenceEqual("agent"u8))
+        {
+            return SpanOperation.InvokeAgent;
+        }
+
+        if (w.SequenceEqual("chain"u8))
+        {
+            return SpanOperation.Chain;
+        }
+
+        if (w.SequenceEqual("retriever"u8))
+        {
+            return SpanOperation.Retrieval;
+        }
+
+        if (w.SequenceEqual("embedding"u8))
+        {
+            return SpanOperation.Embeddings;
+        }
+
+        if (w.SequenceEqual("reranker"u8))
+        {
+            return SpanOperation.Rerank;
+        }
+
+        if (w.SequenceEqual("guardrail"u8))
+        {
+            return SpanOperation.Guardrail;
+        }
+
+        if (w.SequenceEqual("evaluator"u8))
+        {
+            return SpanOperation.Evaluator;
+        }
+
+        return w.SequenceEqual("unknown"u8) ? SpanOperation.Unknown : SpanOperation.Other;
+    }
+
+    /// <summary>A value JSON-encoded into a string (<c>"LLM"</c> with its quotes, as MLflow writes them): the quotes dropped.</summary>
+    internal static ReadOnlySpan<byte> Unquote(ReadOnlySpan<byte> value) =>
+        value.Length >= 2 && value[0] == (byte)'"' && value[^1] == (byte)'"' ? value[1..^1] : value;
+
+    /// <summary>
     /// Folds one provider finish reason into the closed set. Case-insensitive, '-' treated as '_'
     /// (Vercel's <c>tool-calls</c>, <c>content-filter</c>). Empty gives <see cref="FinishReasons.None"/>.
     /// </summary>
@@ -337,6 +422,11 @@ internal static class ConventionVocabulary
         if (value[0] is (byte)'[' or (byte)'(')
         {
             return FinishReasonList(value);
+        }
+
+        if (value.Contains((byte)','))
+        {
+            return FinishReasonCommaList(value);
         }
 
         if (value.Length > MaxWordLength)
@@ -361,8 +451,17 @@ internal static class ConventionVocabulary
             return FinishReasons.Stop;
         }
 
+        // Semantic Kernel's connectors put the OpenAI .NET ChatFinishReason enum's ToString() (Stop, Length, ContentFilter,
+        // ToolCalls, FunctionCall) into gen_ai.response.finish_reasons (microsoft/semantic-kernel ModelDiagnostics
+        // SetFinishReasons; ClientCore.ChatCompletion.cs FinishReason?.ToString()): the joined words fold too.
+        if (w.SequenceEqual("n/a"u8))
+        {
+            return FinishReasons.None; // Semantic Kernel's placeholder for "no finish reason"
+        }
+
         if (w.SequenceEqual("tool_calls"u8) || w.SequenceEqual("tool_call"u8) || w.SequenceEqual("tool_use"u8)
-            || w.SequenceEqual("function_call"u8) || w.SequenceEqual("function_calls"u8))
+            || w.SequenceEqual("function_call"u8) || w.SequenceEqual("function_calls"u8)
+            || w.SequenceEqual("toolcalls"u8) || w.SequenceEqual("functioncall"u8))
         {
             return FinishReasons.ToolCalls;
         }
@@ -373,15 +472,21 @@ internal static class ConventionVocabulary
             return FinishReasons.Length;
         }
 
-        if (w.SequenceEqual("content_filter"u8) || w.SequenceEqual("content_filtered"u8) || w.SequenceEqual("safety"u8)
+        if (w.SequenceEqual("content_filter"u8) || w.SequenceEqual("content_filtered"u8) || w.SequenceEqual("contentfilter"u8) || w.SequenceEqual("safety"u8)
             || w.SequenceEqual("recitation"u8) || w.SequenceEqual("refusal"u8) || w.SequenceEqual("guardrail_intervened"u8)
             || w.SequenceEqual("blocklist"u8) || w.SequenceEqual("prohibited_content"u8) || w.SequenceEqual("spii"u8)
-            || w.SequenceEqual("image_safety"u8) || w.SequenceEqual("error_toxic"u8))
+            || w.SequenceEqual("image_safety"u8) || w.SequenceEqual("error_toxic"u8)
+            // Gemini/Vertex FinishReason (passed through by name by opentelemetry-instrumentation-vertexai utils.py
+            // _map_finish_reason): MODEL_ARMOR, IMAGE_PROHIBITED_CONTENT, IMAGE_RECITATION.
+            || w.SequenceEqual("model_armor"u8) || w.SequenceEqual("image_prohibited_content"u8) || w.SequenceEqual("image_recitation"u8))
         {
             return FinishReasons.ContentFilter;
         }
 
-        if (w.SequenceEqual("error"u8) || w.SequenceEqual("malformed_function_call"u8))
+        // Gemini UNEXPECTED_TOOL_CALL (an invalid function call, like MALFORMED_FUNCTION_CALL); Bedrock Converse stopReason
+        // malformed_model_output / malformed_tool_use.
+        if (w.SequenceEqual("error"u8) || w.SequenceEqual("malformed_function_call"u8) || w.SequenceEqual("unexpected_tool_call"u8)
+            || w.SequenceEqual("malformed_model_output"u8) || w.SequenceEqual("malformed_tool_use"u8))
         {
             return FinishReasons.Error;
         }
@@ -396,6 +501,7 @@ internal static class ConventionVocabulary
     private static FinishReasons FinishReasonList(ReadOnlySpan<byte> value)
     {
         var result = FinishReasons.None;
+        var sawItem = false;
         var rest = value;
         int open;
         while ((open = rest.IndexOfAny((byte)'"', (byte)'\'')) >= 0)
@@ -412,13 +518,95 @@ internal static class ConventionVocabulary
             if (!item.IsEmpty && item[0] is not ((byte)'[' or (byte)'('))
             {
                 result |= FinishReason(item);
+                sawItem = true;
             }
 
             rest = rest[(close + 1)..];
         }
 
-        return result == FinishReasons.None && value.Length > 2 ? FinishReasons.Other : result;
+        return result == FinishReasons.None && !sawItem && value.Length > 2 ? FinishReasons.Other : result;
     }
+
+    /// <summary>
+    /// A comma-separated list in one string: LangSmith's OTel exporter writes <c>", ".join(finish_reasons)</c>
+    /// (langchain-ai/langsmith-sdk python/langsmith/_internal/otel/_otel_exporter.py). Each item is folded.
+    /// </summary>
+    private static FinishReasons FinishReasonCommaList(ReadOnlySpan<byte> value)
+    {
+        var result = FinishReasons.None;
+        var rest = value;
+        while (true)
+        {
+            var comma = rest.IndexOf((byte)',');
+            var item = (comma < 0 ? rest : rest[..comma]).Trim((byte)' ');
+            if (!item.IsEmpty && !item.Contains((byte)','))
+            {
+                result |= FinishReason(item);
+            }
+
+            if (comma < 0)
+            {
+                break;
+            }
+
+            rest = rest[(comma + 1)..];
+        }
+
+        return result == FinishReasons.None ? FinishReasons.Other : result;
+    }
+
+    /// <summary>
+    /// The <c>"finish_reason"</c> values of a <c>gen_ai.output.messages</c> JSON text, folded. Works on decoded text and on
+    /// the raw content of a JSON string alike (quotes written <c>"</c>, <c>\"</c> or <c>\u0022</c>), without unescaping:
+    /// finish reasons never contain quotes or backslashes.
+    /// </summary>
+    internal static FinishReasons FinishReasonsInMessages(ReadOnlySpan<byte> text)
+    {
+        var result = FinishReasons.None;
+        var name = "finish_reason"u8;
+        int at;
+        while ((at = text.IndexOf(name)) >= 0)
+        {
+            var quoted = at > 0 && text[at - 1] == (byte)'"' || at >= 6 && text.Slice(at - 6, 6).SequenceEqual("\\u0022"u8);
+            text = text[(at + name.Length)..];
+            var rest = SkipQuote(text);
+            if (!quoted || rest.Length == text.Length)
+            {
+                continue; // part of a longer name
+            }
+
+            rest = rest.TrimStart((byte)' ');
+            if (rest.IsEmpty || rest[0] != (byte)':')
+            {
+                continue;
+            }
+
+            rest = rest[1..].TrimStart((byte)' ');
+            var open = SkipQuote(rest);
+            if (open.Length == rest.Length)
+            {
+                continue; // null, or not a string
+            }
+
+            var close = open.IndexOfAny((byte)'"', (byte)'\\');
+            if (close < 0)
+            {
+                break;
+            }
+
+            result |= FinishReason(open[..close]);
+            text = open[close..];
+        }
+
+        return result;
+    }
+
+    /// <summary>Skips one quote as written in decoded or raw JSON string content (<c>"</c>, <c>\"</c>, <c>\u0022</c>); returns the input if none.</summary>
+    private static ReadOnlySpan<byte> SkipQuote(ReadOnlySpan<byte> text) =>
+        text.StartsWith((byte)'"') ? text[1..]
+        : text.StartsWith("\\\""u8) ? text[2..]
+        : text.StartsWith("\\u0022"u8) ? text[6..]
+        : text;
 
     internal static Span<byte> ToLowerAscii(ReadOnlySpan<byte> value, Span<byte> destination)
     {

@@ -1,3 +1,4 @@
+using System.Buffers.Text;
 using System.Text.Json;
 
 namespace AgentSentinel.Otlp.Normalization;
@@ -180,5 +181,55 @@ internal static class JsonStrings
         {
             return -1;
         }
+    }
+    /// <summary>
+    /// Reads the number of property <paramref name="name"/> from a small flat object serialised into a string, as JSON
+    /// (<c>{"input_tokens": 10}</c>, MLflow) or as a Python repr (<c>{'cache_read': 80}</c>, LangSmith). The name must be
+    /// quoted on both sides (so <c>cache_read</c> does not match <c>cache_read_input_tokens</c>) and followed by a colon.
+    /// </summary>
+    public static bool TryFindNumber(ReadOnlySpan<byte> text, ReadOnlySpan<byte> name, out double value)
+    {
+        value = 0;
+        var from = 0;
+        while (from < text.Length)
+        {
+            var at = text[from..].IndexOf(name);
+            if (at < 0)
+            {
+                return false;
+            }
+
+            at += from;
+            from = at + name.Length;
+            if (at == 0 || text[at - 1] is not ((byte)'"' or (byte)'\'') || from >= text.Length || text[from] != text[at - 1])
+            {
+                continue;
+            }
+
+            var rest = text[(from + 1)..].TrimStart((byte)' ');
+            if (rest.IsEmpty || rest[0] != (byte)':')
+            {
+                continue;
+            }
+
+            rest = rest[1..].TrimStart((byte)' ');
+            return Utf8Parser.TryParse(rest, out value, out var consumed) && consumed > 0 && double.IsFinite(value)
+                && (consumed == rest.Length || rest[consumed] is (byte)',' or (byte)'}' or (byte)' ');
+        }
+
+        return false;
+    }
+
+    /// <summary><see cref="TryFindNumber"/> for a non-negative integral count.</summary>
+    public static bool TryFindCount(ReadOnlySpan<byte> text, ReadOnlySpan<byte> name, out long value)
+    {
+        if (TryFindNumber(text, name, out var number) && number >= 0 && number <= 9.2e18 && number == Math.Floor(number))
+        {
+            value = (long)number;
+            return true;
+        }
+
+        value = 0;
+        return false;
     }
 }

@@ -41,6 +41,14 @@ internal sealed class SpanNormalizer
     private const int ResourceSlot = 5;
     private const int OtherSlot = 6;
 
+    // The last priority of each count concept: serialised usage objects rank after them.
+    private const int LastInputPriority = AttributeId.AiUsagePromptTokens - AttributeId.GenAiUsageInputTokens;
+    private const int LastOutputPriority = AttributeId.AiUsageCompletionTokens - AttributeId.GenAiUsageOutputTokens;
+    private const int LastTotalPriority = AttributeId.AiUsageTokens - AttributeId.GenAiUsageTotalTokens;
+    private const int LastCachedPriority = AttributeId.GenAiUsageDetailsCacheReadTokens - AttributeId.GenAiUsageCacheReadInputTokens;
+    private const int LastReasoningPriority = AttributeId.GenAiUsageDetailsThoughtsTokens - AttributeId.GenAiUsageReasoningOutputTokens;
+    private const int LastCostPriority = AttributeId.OperationCost - AttributeId.GenAiUsageCost;
+
     /// <summary>Finish reasons from gen_ai.choice events rank after every finish-reason attribute.</summary>
     private const int ChoiceEventFinishPriority = AttributeId.AiResponseFinishReason - AttributeId.GenAiResponseFinishReasons + 1;
 
@@ -176,7 +184,7 @@ internal sealed class SpanNormalizer
 
     public void SetEventName(ReadOnlySpan<byte> utf8) =>
         _eventKind = utf8.SequenceEqual("exception"u8) ? EventKind.Exception
-            : utf8.SequenceEqual("gen_ai.choice"u8) ? EventKind.Choice
+            : utf8.SequenceEqual("gen_ai.choice"u8) || utf8.SequenceEqual("gen_ai.client.inference.operation.details"u8) ? EventKind.Choice
             : EventKind.Other;
 
     /// <summary>Applies an <c>exception</c> event (error, exception.type) or a <c>gen_ai.choice</c> event (finish_reason).</summary>
@@ -216,6 +224,10 @@ internal sealed class SpanNormalizer
                 {
                     _eventFinishReasons |= ConventionVocabulary.FinishReason(value.Utf8);
                 }
+                else if (key.Id == AttributeId.GenAiOutputMessages && value.Kind == AnyValueKind.String)
+                {
+                    _eventFinishReasons |= ConventionVocabulary.FinishReasonsInMessages(value.Utf8);
+                }
 
                 break;
         }
@@ -227,6 +239,21 @@ internal sealed class SpanNormalizer
         ref var s = ref _span;
         var name = s.NameLength > 0 ? new ReadOnlySpan<byte>(_name, 0, s.NameLength) : default;
         var infer = _settings.InferFromSpanNames;
+
+        // 0. LangSmith's OTel exporter derives gen_ai.operation.name from the run type with two lossy entries
+        // (WELL_KNOWN_OPERATION_NAMES: retriever -> embeddings, prompt -> chat; langchain-ai/langsmith-sdk
+        // python/langsmith/_internal/otel/_otel_exporter.py): its own langsmith.span.kind on the same span tells them apart.
+        if (s.OperationPri == 1)
+        {
+            if (s.LangsmithRetriever && s.Operation == SpanOperation.Embeddings)
+            {
+                s.Operation = SpanOperation.Retrieval;
+            }
+            else if (s.LangsmithPrompt && s.Operation == SpanOperation.Chat)
+            {
+                s.Operation = SpanOperation.Other;
+            }
+        }
 
         // 1. Operation: conventions first; then the span name; then "a tool name and nothing else" means a tool span.
         var nameOperation = SpanOperation.Unknown;
@@ -391,22 +418,22 @@ internal sealed class SpanNormalizer
         var id = key.Id;
         switch (id)
         {
-            case >= AttributeId.GenAiOperationName and <= AttributeId.LangfuseObservationType:
+            case >= AttributeId.GenAiOperationName and <= AttributeId.MlflowSpanType:
                 OnOperation(id, value);
                 break;
 
-            case >= AttributeId.GenAiProviderName and <= AttributeId.LangsmithLsProvider:
+            case >= AttributeId.GenAiProviderName and <= AttributeId.MlflowLlmProvider:
                 if (value.IsPlainString && Better(ref s.ProviderPri, id - AttributeId.GenAiProviderName))
                 {
-                    _names.Provider = InternLower(value.Utf8);
+                    _names.Provider = InternLower(id == AttributeId.MlflowLlmProvider ? ConventionVocabulary.Unquote(value.Utf8) : value.Utf8);
                 }
 
                 break;
 
-            case >= AttributeId.GenAiRequestModel and <= AttributeId.LangfuseObservationModelName:
+            case >= AttributeId.GenAiRequestModel and <= AttributeId.MlflowLlmModel:
                 if (value.IsPlainString && Better(ref s.RequestModelPri, id - AttributeId.GenAiRequestModel))
                 {
-                    _names.RequestModel = Intern(value.Utf8, RequestModelSlot);
+                    _names.RequestModel = Intern(id == AttributeId.MlflowLlmModel ? ConventionVocabulary.Unquote(value.Utf8) : value.Utf8, RequestModelSlot);
                 }
 
                 break;
@@ -426,7 +453,7 @@ internal sealed class SpanNormalizer
 
                 break;
 
-            case >= AttributeId.GenAiResponseModel and <= AttributeId.AiResponseModel:
+            case >= AttributeId.GenAiResponseModel and <= AttributeId.RerankerModelName:
                 if (value.IsPlainString && Better(ref s.ResponseModelPri, id - AttributeId.GenAiResponseModel))
                 {
                     _names.ResponseModel = Intern(value.Utf8, ResponseModelSlot);
@@ -443,7 +470,7 @@ internal sealed class SpanNormalizer
             case >= AttributeId.GenAiUsageTotalTokens and <= AttributeId.AiUsageTokens:
                 SetCount(ref s.Total, ref s.TotalPri, id - AttributeId.GenAiUsageTotalTokens, value);
                 break;
-            case >= AttributeId.GenAiUsageCacheReadInputTokens and <= AttributeId.AiUsageCachedInputTokens:
+            case >= AttributeId.GenAiUsageCacheReadInputTokens and <= AttributeId.GenAiUsageDetailsCacheReadTokens:
                 SetCount(ref s.Cached, ref s.CachedPri, id - AttributeId.GenAiUsageCacheReadInputTokens, value);
                 break;
             case >= AttributeId.GenAiUsageReasoningOutputTokens and <= AttributeId.GenAiUsageDetailsThoughtsTokens:
@@ -545,6 +572,82 @@ internal sealed class SpanNormalizer
                 }
 
                 break;
+
+            case AttributeId.GenAiOutputMessages:
+                if (value.Kind == AnyValueKind.String)
+                {
+                    var reasons = ConventionVocabulary.FinishReasonsInMessages(value.Utf8);
+                    if (reasons != FinishReasons.None && BetterOrEqual(ref s.FinishPri, ChoiceEventFinishPriority))
+                    {
+                        s.FinishReasons |= reasons;
+                    }
+                }
+
+                break;
+
+            case >= AttributeId.MlflowChatTokenUsage and <= AttributeId.GenAiUsageOutputTokenDetails:
+                if (value.IsPlainString)
+                {
+                    OnSerializedUsage(id, value.Utf8);
+                }
+
+                break;
+        }
+    }
+
+    /// <summary>
+    /// Usage serialised into one string (MLflow JSON, LangSmith Python repr): each count ranks after every attribute of its
+    /// concept, so it only fills what the span did not report otherwise.
+    /// </summary>
+    private void OnSerializedUsage(AttributeId id, ReadOnlySpan<byte> text)
+    {
+        ref var s = ref _span;
+        long count;
+        switch (id)
+        {
+            case AttributeId.MlflowChatTokenUsage:
+                if (JsonStrings.TryFindCount(text, "input_tokens"u8, out count) && Better(ref s.InputPri, LastInputPriority + 1))
+                {
+                    s.Input = count;
+                }
+
+                if (JsonStrings.TryFindCount(text, "output_tokens"u8, out count) && Better(ref s.OutputPri, LastOutputPriority + 1))
+                {
+                    s.Output = count;
+                }
+
+                if (JsonStrings.TryFindCount(text, "total_tokens"u8, out count) && Better(ref s.TotalPri, LastTotalPriority + 1))
+                {
+                    s.Total = count;
+                }
+
+                if (JsonStrings.TryFindCount(text, "cache_read_input_tokens"u8, out count) && Better(ref s.CachedPri, LastCachedPriority + 1))
+                {
+                    s.Cached = count;
+                }
+
+                break;
+            case AttributeId.MlflowLlmCost:
+                if (JsonStrings.TryFindNumber(text, "total_cost"u8, out var cost) && cost >= 0 && Better(ref s.CostPri, LastCostPriority + 1))
+                {
+                    s.Cost = cost;
+                }
+
+                break;
+            case AttributeId.GenAiUsageInputTokenDetails:
+                if (JsonStrings.TryFindCount(text, "cache_read"u8, out count) && Better(ref s.CachedPri, LastCachedPriority + 2))
+                {
+                    s.Cached = count;
+                }
+
+                break;
+            case AttributeId.GenAiUsageOutputTokenDetails:
+                if (JsonStrings.TryFindCount(text, "reasoning"u8, out count) && Better(ref s.ReasoningPri, LastReasoningPriority + 1))
+                {
+                    s.Reasoning = count;
+                }
+
+                break;
         }
     }
 
@@ -572,6 +675,8 @@ internal sealed class SpanNormalizer
                 break;
             case AttributeId.LangsmithSpanKind:
                 s.LangsmithTool = operation == SpanOperation.ExecuteTool;
+                s.LangsmithRetriever = operation == SpanOperation.Retrieval;
+                s.LangsmithPrompt = Ascii.EqualsIgnoreCase(value.Utf8, "prompt"u8);
                 break;
         }
 
@@ -931,6 +1036,8 @@ internal sealed class SpanNormalizer
         public int GraphNodeAgentSlot;
         public bool OpenInferenceKindAgent;
         public bool LangsmithTool;
+        public bool LangsmithRetriever;
+        public bool LangsmithPrompt;
 
         public bool StatusError;
         public bool ErrorAttribute;
