@@ -954,16 +954,20 @@ internal sealed class SpanNormalizer
         return entry.Value;
     }
 
-    /// <summary>Provider names are folded to lower case ("OpenAI" and "openai" are one label).</summary>
+    /// <summary>
+    /// Provider names are folded to lower case ("OpenAI" and "openai" are one label), then known spellings of the other
+    /// conventions onto the OTel well-known values (<see cref="ProviderNames"/>).
+    /// </summary>
     private string InternLower(ReadOnlySpan<byte> utf8)
     {
-        if (utf8.Length > 128 || utf8.IndexOfAnyInRange((byte)'A', (byte)'Z') < 0)
+        if (utf8.Length > 128)
         {
             return Intern(utf8, ProviderSlot);
         }
 
-        Span<byte> lower = stackalloc byte[128];
-        return Intern(ConventionVocabulary.ToLowerAscii(utf8, lower), ProviderSlot);
+        Span<byte> buffer = stackalloc byte[128];
+        var lower = utf8.IndexOfAnyInRange((byte)'A', (byte)'Z') < 0 ? utf8 : ConventionVocabulary.ToLowerAscii(utf8, buffer);
+        return ProviderNames.Canonical(lower) ?? Intern(lower, ProviderSlot);
     }
 
     private enum EventKind : byte

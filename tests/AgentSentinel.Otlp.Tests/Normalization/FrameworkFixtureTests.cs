@@ -122,7 +122,7 @@ public sealed class FrameworkFixtureTests
         var spans = Decode("langfuse/otlp-json/vercel-aisdk-2025-11-17.otlp.json");
         var call = spans.Single(s => s.Operation == SpanOperation.Chat);
         Assert.Equal(FinishReasons.ToolCalls, call.FinishReasons);
-        Assert.Equal("openai.responses", call.Provider);
+        Assert.Equal("openai", call.Provider); // the Vercel provider id "openai.responses", canonicalised
         Assert.Equal("gpt-5", call.RequestModel);
         Assert.Equal(SpanOperation.InvokeAgent, spans.Single(s => s.ParentSpanId.IsEmpty).Operation);
     }

@@ -43,7 +43,7 @@ public sealed class SpanNormalizerTests
             ("gen_ai.usage.prompt_tokens", 10L),
             ("gen_ai.usage.completion_tokens", 5L));
 
-        Assert.Equal(("az.ai.openai", 10L, 5L, 15L), (span.Provider, span.InputTokens, span.OutputTokens, span.TotalTokens));
+        Assert.Equal(("azure.ai.openai", 10L, 5L, 15L), (span.Provider, span.InputTokens, span.OutputTokens, span.TotalTokens));
     }
 
     [Fact]
@@ -220,7 +220,7 @@ public sealed class SpanNormalizerTests
         Assert.Equal(ReferenceMapper.Fnv1a("sunny"u8), tool.ToolResultHash);
 
         var call = Decode("ai.generateText.doGenerate", ("ai.operationId", "ai.generateText.doGenerate"), ("ai.model.id", "gpt-4o"), ("ai.model.provider", "openai.chat"), ("ai.usage.promptTokens", 7L), ("ai.usage.completionTokens", 3L), ("ai.response.finishReason", "content-filter"));
-        Assert.Equal(("gpt-4o", "openai.chat", 7L, 3L, 10L, FinishReasons.ContentFilter), (call.RequestModel, call.Provider, call.InputTokens, call.OutputTokens, call.TotalTokens, call.FinishReasons));
+        Assert.Equal(("gpt-4o", "openai", 7L, 3L, 10L, FinishReasons.ContentFilter), (call.RequestModel, call.Provider, call.InputTokens, call.OutputTokens, call.TotalTokens, call.FinishReasons));
     }
 
     // ------------------------------------------------------------ LangSmith, OpenLIT, pydantic-ai, Langfuse
