@@ -32,14 +32,14 @@ internal static class ConventionVocabulary
         ReadOnlySpan<byte> word = value.IndexOfAnyInRange((byte)'A', (byte)'Z') < 0 ? value : ToLowerAscii(value, lower);
         return source switch
         {
-            AttributeId.GenAiOperationName => GenAiOperation(word),
-            AttributeId.TraceloopSpanKind => TraceloopSpanKind(word),
-            AttributeId.LlmRequestType => LlmRequestType(word),
-            AttributeId.OpenInferenceSpanKind => OpenInferenceSpanKind(word),
+            AttributeId.GenAiOperationName => GenAiWords.Lookup(word),
+            AttributeId.TraceloopSpanKind => TraceloopWords.Lookup(word),
+            AttributeId.LlmRequestType => LlmRequestTypeWords.Lookup(word),
+            AttributeId.OpenInferenceSpanKind => OpenInferenceWords.Lookup(word),
             AttributeId.AiOperationId => VercelOperation(word),
-            AttributeId.LangsmithSpanKind => LangsmithSpanKind(word),
-            AttributeId.LangfuseObservationType => LangfuseObservationType(word),
-            AttributeId.MlflowSpanType => MlflowSpanType(word),
+            AttributeId.LangsmithSpanKind => LangsmithWords.Lookup(word),
+            AttributeId.LangfuseObservationType => LangfuseWords.Lookup(word),
+            AttributeId.MlflowSpanType => MlflowWords.Lookup(word),
             _ => SpanOperation.Other,
         };
     }
@@ -50,190 +50,75 @@ internal static class ConventionVocabulary
     /// LangSmith (run types such as <c>chain</c>), Semantic Kernel before 1.0 of the conventions (<c>chat.completions</c>),
     /// and <c>framework</c> (OpenLIT's old workflow name, Spring AI's framework steps) as a chain step.
     /// </summary>
-    internal static SpanOperation GenAiOperation(ReadOnlySpan<byte> w)
-    {
-        if (w.SequenceEqual("chat"u8) || w.SequenceEqual("chat.completions"u8))
-        {
-            return SpanOperation.Chat;
-        }
-
-        if (w.SequenceEqual("execute_tool"u8))
-        {
-            return SpanOperation.ExecuteTool;
-        }
-
-        if (w.SequenceEqual("invoke_agent"u8) || w.SequenceEqual("agent"u8))
-        {
-            return SpanOperation.InvokeAgent;
-        }
-
-        if (w.SequenceEqual("text_completion"u8) || w.SequenceEqual("completion"u8) || w.SequenceEqual("text.completions"u8))
-        {
-            return SpanOperation.TextCompletion;
-        }
-
-        if (w.SequenceEqual("generate_content"u8))
-        {
-            return SpanOperation.GenerateContent;
-        }
-
-        if (w.SequenceEqual("embeddings"u8) || w.SequenceEqual("embedding"u8))
-        {
-            return SpanOperation.Embeddings;
-        }
-
-        if (w.SequenceEqual("retrieval"u8) || w.SequenceEqual("retrieve"u8) || w.SequenceEqual("vectordb"u8))
-        {
-            return SpanOperation.Retrieval;
-        }
-
-        if (w.SequenceEqual("rerank"u8))
-        {
-            return SpanOperation.Rerank;
-        }
-
-        if (w.SequenceEqual("create_agent"u8))
-        {
-            return SpanOperation.CreateAgent;
-        }
-
-        if (w.SequenceEqual("invoke_workflow"u8) || w.SequenceEqual("workflow"u8) || w.SequenceEqual("team"u8)
-            || w.SequenceEqual("graph_execution"u8))
-        {
-            return SpanOperation.InvokeWorkflow;
-        }
-
-        if (w.SequenceEqual("chain"u8) || w.SequenceEqual("execute_task"u8) || w.SequenceEqual("task"u8) || w.SequenceEqual("framework"u8))
-        {
-            return SpanOperation.Chain;
-        }
-
-        if (w.SequenceEqual("model_request"u8))
-        {
-            return SpanOperation.Chat;
-        }
-
-        if (w.SequenceEqual("guardrail"u8))
-        {
-            return SpanOperation.Guardrail;
-        }
-
-        if (w.SequenceEqual("evaluate"u8) || w.SequenceEqual("evaluation"u8) || w.SequenceEqual("evaluator"u8))
-        {
-            return SpanOperation.Evaluator;
-        }
-
-        return SpanOperation.Other;
-    }
+    private static readonly OperationWords GenAiWords = new(
+        ("chat", SpanOperation.Chat), ("chat.completions", SpanOperation.Chat), ("model_request", SpanOperation.Chat),
+        ("execute_tool", SpanOperation.ExecuteTool),
+        ("invoke_agent", SpanOperation.InvokeAgent), ("agent", SpanOperation.InvokeAgent),
+        ("text_completion", SpanOperation.TextCompletion), ("completion", SpanOperation.TextCompletion), ("text.completions", SpanOperation.TextCompletion),
+        ("generate_content", SpanOperation.GenerateContent),
+        ("embeddings", SpanOperation.Embeddings), ("embedding", SpanOperation.Embeddings),
+        ("retrieval", SpanOperation.Retrieval), ("retrieve", SpanOperation.Retrieval), ("vectordb", SpanOperation.Retrieval),
+        ("rerank", SpanOperation.Rerank),
+        ("create_agent", SpanOperation.CreateAgent),
+        ("invoke_workflow", SpanOperation.InvokeWorkflow), ("workflow", SpanOperation.InvokeWorkflow), ("team", SpanOperation.InvokeWorkflow), ("graph_execution", SpanOperation.InvokeWorkflow),
+        ("chain", SpanOperation.Chain), ("execute_task", SpanOperation.Chain), ("task", SpanOperation.Chain), ("framework", SpanOperation.Chain),
+        ("guardrail", SpanOperation.Guardrail),
+        ("evaluate", SpanOperation.Evaluator), ("evaluation", SpanOperation.Evaluator), ("evaluator", SpanOperation.Evaluator));
 
     /// <summary>
     /// OpenLLMetry <c>traceloop.span.kind</c>: workflow, task, agent, tool; <c>unknown</c> (TraceloopSpanKindValues.UNKNOWN,
     /// traceloop/openllmetry semconv_ai/__init__.py) says nothing, so the span name may still decide.
     /// </summary>
-    internal static SpanOperation TraceloopSpanKind(ReadOnlySpan<byte> w)
-    {
-        if (w.SequenceEqual("unknown"u8))
-        {
-            return SpanOperation.Unknown;
-        }
-
-        if (w.SequenceEqual("workflow"u8))
-        {
-            return SpanOperation.InvokeWorkflow;
-        }
-
-        if (w.SequenceEqual("task"u8))
-        {
-            return SpanOperation.Chain;
-        }
-
-        if (w.SequenceEqual("agent"u8))
-        {
-            return SpanOperation.InvokeAgent;
-        }
-
-        return w.SequenceEqual("tool"u8) ? SpanOperation.ExecuteTool : SpanOperation.Other;
-    }
+    private static readonly OperationWords TraceloopWords = new(
+        ("unknown", SpanOperation.Unknown), ("workflow", SpanOperation.InvokeWorkflow), ("task", SpanOperation.Chain),
+        ("agent", SpanOperation.InvokeAgent), ("tool", SpanOperation.ExecuteTool));
 
     /// <summary>OpenLLMetry legacy <c>llm.request.type</c>: chat, completion, embedding, rerank; <c>unknown</c> says nothing.</summary>
-    internal static SpanOperation LlmRequestType(ReadOnlySpan<byte> w)
-    {
-        if (w.SequenceEqual("unknown"u8))
-        {
-            return SpanOperation.Unknown;
-        }
-
-        if (w.SequenceEqual("chat"u8))
-        {
-            return SpanOperation.Chat;
-        }
-
-        if (w.SequenceEqual("completion"u8))
-        {
-            return SpanOperation.TextCompletion;
-        }
-
-        if (w.SequenceEqual("embedding"u8) || w.SequenceEqual("embeddings"u8))
-        {
-            return SpanOperation.Embeddings;
-        }
-
-        return w.SequenceEqual("rerank"u8) ? SpanOperation.Rerank : SpanOperation.Other;
-    }
+    private static readonly OperationWords LlmRequestTypeWords = new(
+        ("unknown", SpanOperation.Unknown), ("chat", SpanOperation.Chat), ("completion", SpanOperation.TextCompletion),
+        ("embedding", SpanOperation.Embeddings), ("embeddings", SpanOperation.Embeddings), ("rerank", SpanOperation.Rerank));
 
     /// <summary>
     /// OpenInference <c>openinference.span.kind</c> (upper case on the wire). <c>UNKNOWN</c> (OpenInferenceSpanKindValues,
     /// Arize-ai/openinference .../semconv/trace/__init__.py) says nothing, so the span name may still decide.
     /// </summary>
-    internal static SpanOperation OpenInferenceSpanKind(ReadOnlySpan<byte> w)
-    {
-        if (w.SequenceEqual("unknown"u8))
-        {
-            return SpanOperation.Unknown;
-        }
+    private static readonly OperationWords OpenInferenceWords = new(
+        ("unknown", SpanOperation.Unknown), ("llm", SpanOperation.Chat), ("tool", SpanOperation.ExecuteTool),
+        ("agent", SpanOperation.InvokeAgent), ("chain", SpanOperation.Chain), ("embedding", SpanOperation.Embeddings),
+        ("retriever", SpanOperation.Retrieval), ("reranker", SpanOperation.Rerank), ("guardrail", SpanOperation.Guardrail),
+        ("evaluator", SpanOperation.Evaluator));
 
-        if (w.SequenceEqual("llm"u8))
-        {
-            return SpanOperation.Chat;
-        }
+    /// <summary>The exact Vercel AI SDK operation ids (the provider-call suffixes are matched in <see cref="VercelOperation"/>).</summary>
+    private static readonly OperationWords VercelWords = new(
+        ("ai.toolcall", SpanOperation.ExecuteTool), ("ai.toolexecution", SpanOperation.ExecuteTool),
+        ("ai.generatetext", SpanOperation.InvokeAgent), ("ai.streamtext", SpanOperation.InvokeAgent),
+        ("ai.generateobject", SpanOperation.Chain), ("ai.streamobject", SpanOperation.Chain), ("ai.embed", SpanOperation.Chain),
+        ("ai.embedmany", SpanOperation.Chain), ("ai.rerank", SpanOperation.Chain));
 
-        if (w.SequenceEqual("tool"u8))
-        {
-            return SpanOperation.ExecuteTool;
-        }
+    /// <summary>LangSmith <c>langsmith.span.kind</c> (run types).</summary>
+    private static readonly OperationWords LangsmithWords = new(
+        ("llm", SpanOperation.Chat), ("chat_model", SpanOperation.Chat), ("tool", SpanOperation.ExecuteTool),
+        ("chain", SpanOperation.Chain), ("retriever", SpanOperation.Retrieval), ("embedding", SpanOperation.Embeddings));
 
-        if (w.SequenceEqual("agent"u8))
-        {
-            return SpanOperation.InvokeAgent;
-        }
+    /// <summary>
+    /// Langfuse SDK <c>langfuse.observation.type</c>: generation, agent, tool, chain, retriever, embedding, evaluator,
+    /// guardrail; plain <c>span</c>/<c>event</c> observations say nothing (Unknown).
+    /// </summary>
+    private static readonly OperationWords LangfuseWords = new(
+        ("generation", SpanOperation.Chat), ("span", SpanOperation.Unknown), ("event", SpanOperation.Unknown),
+        ("agent", SpanOperation.InvokeAgent), ("tool", SpanOperation.ExecuteTool), ("chain", SpanOperation.Chain),
+        ("retriever", SpanOperation.Retrieval), ("embedding", SpanOperation.Embeddings), ("evaluator", SpanOperation.Evaluator),
+        ("guardrail", SpanOperation.Guardrail));
 
-        if (w.SequenceEqual("chain"u8))
-        {
-            return SpanOperation.Chain;
-        }
-
-        if (w.SequenceEqual("embedding"u8))
-        {
-            return SpanOperation.Embeddings;
-        }
-
-        if (w.SequenceEqual("retriever"u8))
-        {
-            return SpanOperation.Retrieval;
-        }
-
-        if (w.SequenceEqual("reranker"u8))
-        {
-            return SpanOperation.Rerank;
-        }
-
-        if (w.SequenceEqual("guardrail"u8))
-        {
-            return SpanOperation.Guardrail;
-        }
-
-        return w.SequenceEqual("evaluator"u8) ? SpanOperation.Evaluator : SpanOperation.Other;
-    }
+    /// <summary>
+    /// MLflow <c>mlflow.spanType</c> (mlflow/mlflow SpanType: LLM, CHAT_MODEL, CHAIN, AGENT, TOOL, RETRIEVER, EMBEDDING,
+    /// RERANKER, PARSER, MEMORY, GUARDRAIL, EVALUATOR, UNKNOWN), JSON quotes already removed.
+    /// </summary>
+    private static readonly OperationWords MlflowWords = new(
+        ("llm", SpanOperation.Chat), ("chat_model", SpanOperation.Chat), ("tool", SpanOperation.ExecuteTool),
+        ("agent", SpanOperation.InvokeAgent), ("chain", SpanOperation.Chain), ("retriever", SpanOperation.Retrieval),
+        ("embedding", SpanOperation.Embeddings), ("reranker", SpanOperation.Rerank), ("guardrail", SpanOperation.Guardrail),
+        ("evaluator", SpanOperation.Evaluator), ("unknown", SpanOperation.Unknown));
 
     /// <summary>
     /// Vercel AI SDK <c>ai.operationId</c>: the provider calls (<c>.doGenerate</c>, <c>.doStream</c>) are the model calls;
@@ -246,162 +131,12 @@ internal static class ConventionVocabulary
             return SpanOperation.Chat;
         }
 
-        if (w.SequenceEqual("ai.toolcall"u8) || w.SequenceEqual("ai.toolexecution"u8))
-        {
-            return SpanOperation.ExecuteTool;
-        }
-
-        if (w.SequenceEqual("ai.generatetext"u8) || w.SequenceEqual("ai.streamtext"u8))
-        {
-            return SpanOperation.InvokeAgent;
-        }
-
         if (w.EndsWith(".doembed"u8))
         {
             return SpanOperation.Embeddings;
         }
 
-        if (w.EndsWith(".dorerank"u8))
-        {
-            return SpanOperation.Rerank;
-        }
-
-        if (w.SequenceEqual("ai.generateobject"u8) || w.SequenceEqual("ai.streamobject"u8) || w.SequenceEqual("ai.embed"u8)
-            || w.SequenceEqual("ai.embedmany"u8) || w.SequenceEqual("ai.rerank"u8))
-        {
-            return SpanOperation.Chain;
-        }
-
-        return SpanOperation.Other;
-    }
-
-    /// <summary>LangSmith <c>langsmith.span.kind</c> (run types).</summary>
-    internal static SpanOperation LangsmithSpanKind(ReadOnlySpan<byte> w)
-    {
-        if (w.SequenceEqual("llm"u8) || w.SequenceEqual("chat_model"u8))
-        {
-            return SpanOperation.Chat;
-        }
-
-        if (w.SequenceEqual("tool"u8))
-        {
-            return SpanOperation.ExecuteTool;
-        }
-
-        if (w.SequenceEqual("chain"u8))
-        {
-            return SpanOperation.Chain;
-        }
-
-        if (w.SequenceEqual("retriever"u8))
-        {
-            return SpanOperation.Retrieval;
-        }
-
-        return w.SequenceEqual("embedding"u8) ? SpanOperation.Embeddings : SpanOperation.Other;
-    }
-
-    /// <summary>
-    /// Langfuse SDK <c>langfuse.observation.type</c>: generation, agent, tool, chain, retriever, embedding, evaluator,
-    /// guardrail; plain <c>span</c>/<c>event</c> observations say nothing (Unknown).
-    /// </summary>
-    internal static SpanOperation LangfuseObservationType(ReadOnlySpan<byte> w)
-    {
-        if (w.SequenceEqual("generation"u8))
-        {
-            return SpanOperation.Chat;
-        }
-
-        if (w.SequenceEqual("span"u8) || w.SequenceEqual("event"u8))
-        {
-            return SpanOperation.Unknown;
-        }
-
-        if (w.SequenceEqual("agent"u8))
-        {
-            return SpanOperation.InvokeAgent;
-        }
-
-        if (w.SequenceEqual("tool"u8))
-        {
-            return SpanOperation.ExecuteTool;
-        }
-
-        if (w.SequenceEqual("chain"u8))
-        {
-            return SpanOperation.Chain;
-        }
-
-        if (w.SequenceEqual("retriever"u8))
-        {
-            return SpanOperation.Retrieval;
-        }
-
-        if (w.SequenceEqual("embedding"u8))
-        {
-            return SpanOperation.Embeddings;
-        }
-
-        if (w.SequenceEqual("evaluator"u8))
-        {
-            return SpanOperation.Evaluator;
-        }
-
-        return w.SequenceEqual("guardrail"u8) ? SpanOperation.Guardrail : SpanOperation.Other;
-    }
-
-    /// <summary>
-    /// MLflow <c>mlflow.spanType</c> (mlflow/mlflow SpanType: LLM, CHAT_MODEL, CHAIN, AGENT, TOOL, RETRIEVER, EMBEDDING,
-    /// RERANKER, PARSER, MEMORY, GUARDRAIL, EVALUATOR, UNKNOWN), JSON quotes already removed.
-    /// </summary>
-    internal static SpanOperation MlflowSpanType(ReadOnlySpan<byte> w)
-    {
-        if (w.SequenceEqual("llm"u8) || w.SequenceEqual("chat_model"u8))
-        {
-            return SpanOperation.Chat;
-        }
-
-        if (w.SequenceEqual("tool"u8))
-        {
-            return SpanOperation.ExecuteTool;
-        }
-
-        if (w.SequenceEqual("agent"u8))
-        {
-            return SpanOperation.InvokeAgent;
-        }
-
-        if (w.SequenceEqual("chain"u8))
-        {
-            return SpanOperation.Chain;
-        }
-
-        if (w.SequenceEqual("retriever"u8))
-        {
-            return SpanOperation.Retrieval;
-        }
-
-        if (w.SequenceEqual("embedding"u8))
-        {
-            return SpanOperation.Embeddings;
-        }
-
-        if (w.SequenceEqual("reranker"u8))
-        {
-            return SpanOperation.Rerank;
-        }
-
-        if (w.SequenceEqual("guardrail"u8))
-        {
-            return SpanOperation.Guardrail;
-        }
-
-        if (w.SequenceEqual("evaluator"u8))
-        {
-            return SpanOperation.Evaluator;
-        }
-
-        return w.SequenceEqual("unknown"u8) ? SpanOperation.Unknown : SpanOperation.Other;
+        return w.EndsWith(".dorerank"u8) ? SpanOperation.Rerank : VercelWords.Lookup(w);
     }
 
     /// <summary>A value JSON-encoded into a string (<c>"LLM"</c> with its quotes, as MLflow writes them): the quotes dropped.</summary>
