@@ -33,6 +33,22 @@ public sealed class AgentDetection
     /// <summary>The agent judged.</summary>
     public string Agent { get; }
 
+    /// <summary>
+    /// Lets the time-driven detectors (<see cref="IWatermarkDetector"/>) judge the passage of event time up to
+    /// <paramref name="watermarkUnixNano"/>, appending what they find to <paramref name="anomalies"/>.
+    /// </summary>
+    public void AdvanceTo(long watermarkUnixNano, ICollection<Anomaly> anomalies)
+    {
+        ArgumentNullException.ThrowIfNull(anomalies);
+        foreach (var detector in _detectors)
+        {
+            if (detector is IWatermarkDetector timed && timed.OnWatermark(Agent, watermarkUnixNano) is { } anomaly)
+            {
+                anomalies.Add(anomaly);
+            }
+        }
+    }
+
     /// <summary>The detectors, in the order they run.</summary>
     public IReadOnlyList<IAgentDetector> Detectors => _detectors;
 

@@ -1,4 +1,5 @@
 using AgentSentinel.Detection.Baselines;
+using AgentSentinel.Detection.Multivariate;
 
 namespace AgentSentinel.Detection;
 
@@ -62,6 +63,9 @@ public sealed class DetectionOptions
     public bool LatencySpikeEnabled { get; set; } = true;
 
     /// <summary>A baseline with these settings and the given absolute spread floor.</summary>
+    /// <summary>The multivariate (PCA) detector: <c>Detection:Multivariate</c>.</summary>
+    public MultivariateOptions Multivariate { get; set; } = new();
+
     public RobustBaseline CreateBaseline(double absoluteSpreadFloor) =>
         new(WindowSize, WarmupSamples, RelativeSpreadFloor, absoluteSpreadFloor, WinsorizeSpreads);
 
@@ -141,6 +145,18 @@ public sealed class DetectionOptions
         if (MaxExemplars is < 1 or > 5)
         {
             yield return $"{P}{nameof(MaxExemplars)} must be between 1 and 5 (was {MaxExemplars})";
+        }
+
+        if (Multivariate is null)
+        {
+            yield return $"{P}{nameof(Multivariate)} must be an object";
+        }
+        else
+        {
+            foreach (var error in Multivariate.Validate(P + nameof(Multivariate) + ":"))
+            {
+                yield return error;
+            }
         }
     }
 }

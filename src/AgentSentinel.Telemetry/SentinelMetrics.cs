@@ -95,7 +95,7 @@ public static class SentinelMetrics
             TracesCompleted.WithLabels(closedBy);
         }
 
-        foreach (var kind in (string[])[AnomalyKinds.TokenSpike, AnomalyKinds.LatencySpike])
+        foreach (var kind in AnomalyKinds.All)
         {
             AnomaliesDetected.WithLabels(kind);
         }

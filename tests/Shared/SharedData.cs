@@ -15,11 +15,20 @@ internal static class SharedData
 
     public static string Nab => Path.Combine(Root, "data", "nab");
 
-    /// <summary>The repository root: the folder holding AgentSentinel.sln.</summary>
+    /// <summary>
+    /// The repository root: the folder holding AgentSentinel.sln above the test binaries, or AGENTSENTINEL_REPO when the
+    /// binaries live elsewhere (builds with --artifacts-path).
+    /// </summary>
     public static string RepositoryRoot
     {
         get
         {
+            var fromEnv = Environment.GetEnvironmentVariable("AGENTSENTINEL_REPO");
+            if (!string.IsNullOrEmpty(fromEnv) && File.Exists(Path.Combine(fromEnv, "AgentSentinel.sln")))
+            {
+                return fromEnv;
+            }
+
             var dir = new DirectoryInfo(AppContext.BaseDirectory);
             while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "AgentSentinel.sln")))
             {

@@ -41,6 +41,11 @@ public record struct AgentSpan
     /// <summary>Hash of the tool call result (0 = none reported).</summary>
     public ulong ToolResultHash { get; set; }
 
+    /// <summary>Documents a retrieval span returned (null = not reported; 0 = an empty retrieval).</summary>
+    public int? RetrievalDocuments { get; set; }
+    /// <summary>The best relevance score among the retrieved documents (null = not reported).</summary>
+    public double? RetrievalTopScore { get; set; }
+
     /// <summary>Status ERROR, or an error.type / exception event.</summary>
     public bool IsError { get; set; }
     /// <summary>error.type or the exception type; a class name, never a message.</summary>

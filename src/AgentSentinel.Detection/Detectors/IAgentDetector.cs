@@ -23,6 +23,17 @@ public interface IAgentDetector
     Anomaly? Observe(AgentTrace trace, in TraceFeatures features);
 }
 
+/// <summary>
+/// A detector that also judges the passage of event time without traces (silence). The owner calls
+/// <see cref="OnWatermark"/> whenever the pipeline's event-time watermark advances; it must be cheap and deterministic.
+/// </summary>
+public interface IWatermarkDetector
+{
+    /// <summary>Judges the agent at event time <paramref name="watermarkUnixNano"/>.</summary>
+    /// <returns>An anomaly when an episode starts, else null.</returns>
+    Anomaly? OnWatermark(string agent, long watermarkUnixNano);
+}
+
 /// <summary>A named baseline of one feature (names are snake case and stable: they appear in reports and flags).</summary>
 public sealed record FeatureBaseline(string Feature, RobustBaseline Baseline);
 
