@@ -4,6 +4,7 @@ using AgentSentinel.Core.Traces;
 using AgentSentinel.Detection.Baselines;
 using AgentSentinel.Detection.Detectors;
 using AgentSentinel.Detection.Features;
+using AgentSentinel.Detection.Pricing;
 
 namespace AgentSentinel.Detection;
 
@@ -16,16 +17,18 @@ public sealed class AgentDetection
 {
     private readonly IAgentDetector[] _detectors;
     private readonly (FeatureBaseline Feature, bool Ready)[] _baselines;
-    private readonly TraceFeatureExtractor _extractor = new();
+    private readonly TraceFeatureExtractor _extractor;
 
     /// <param name="agent">The agent judged.</param>
     /// <param name="options">Detection settings (validated by the caller).</param>
     /// <param name="detectors">The detectors to run; <see cref="DetectorSet.CreateDefault"/> when null.</param>
-    public AgentDetection(string agent, DetectionOptions options, IEnumerable<IAgentDetector>? detectors = null)
+    /// <param name="prices">Prices model calls that report no cost; <see cref="PriceCatalogue.Default"/> when null.</param>
+    public AgentDetection(string agent, DetectionOptions options, IEnumerable<IAgentDetector>? detectors = null, PriceCatalogue? prices = null)
     {
         ArgumentNullException.ThrowIfNull(agent);
         ArgumentNullException.ThrowIfNull(options);
         Agent = agent;
+        _extractor = new TraceFeatureExtractor(prices ?? PriceCatalogue.Default);
         _detectors = [.. detectors ?? DetectorSet.CreateDefault(options)];
         _baselines = [.. _detectors.SelectMany(d => d.Baselines).Select(b => (b, false))];
     }

@@ -1,4 +1,7 @@
 using AgentSentinel.Detection.Baselines;
+using AgentSentinel.Detection.Detectors.Drift;
+using AgentSentinel.Detection.Detectors.Patterns;
+using AgentSentinel.Detection.Detectors.Rates;
 using AgentSentinel.Detection.Multivariate;
 
 namespace AgentSentinel.Detection;
@@ -63,6 +66,18 @@ public sealed class DetectionOptions
     public bool LatencySpikeEnabled { get; set; } = true;
 
     /// <summary>A baseline with these settings and the given absolute spread floor.</summary>
+    /// <summary>Whether cost spikes are detected (on reported or catalogue-priced cost).</summary>
+    public bool CostSpikeEnabled { get; set; } = true;
+
+    /// <summary>Level shifts and creep (CUSUM): <c>Detection:Drift</c>.</summary>
+    public DriftOptions Drift { get; set; } = new();
+
+    /// <summary>Share surges (beta-binomial tests): <c>Detection:Rates</c>.</summary>
+    public RateOptions Rates { get; set; } = new();
+
+    /// <summary>Tool loops and runaway traces: <c>Detection:Patterns</c>.</summary>
+    public PatternOptions Patterns { get; set; } = new();
+
     /// <summary>The multivariate (PCA) detector: <c>Detection:Multivariate</c>.</summary>
     public MultivariateOptions Multivariate { get; set; } = new();
 
@@ -147,13 +162,22 @@ public sealed class DetectionOptions
             yield return $"{P}{nameof(MaxExemplars)} must be between 1 and 5 (was {MaxExemplars})";
         }
 
-        if (Multivariate is null)
+        var sections = new (string Name, Func<string, IEnumerable<string>>? Validate)[]
         {
-            yield return $"{P}{nameof(Multivariate)} must be an object";
-        }
-        else
+            (nameof(Drift), Drift is null ? null : Drift.Validate),
+            (nameof(Rates), Rates is null ? null : Rates.Validate),
+            (nameof(Patterns), Patterns is null ? null : Patterns.Validate),
+            (nameof(Multivariate), Multivariate is null ? null : Multivariate.Validate),
+        };
+        foreach (var (name, validate) in sections)
         {
-            foreach (var error in Multivariate.Validate(P + nameof(Multivariate) + ":"))
+            if (validate is null)
+            {
+                yield return $"{P}{name} must be an object";
+                continue;
+            }
+
+            foreach (var error in validate(P + name + ":"))
             {
                 yield return error;
             }

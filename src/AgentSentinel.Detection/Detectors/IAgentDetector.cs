@@ -51,26 +51,11 @@ public static class FeatureNames
 
     /// <summary>One model call's duration in milliseconds (a trace is judged by its slowest call).</summary>
     public const string LlmCallLatencyMs = "llm_call_latency_ms";
+
+    /// <summary>Cost of one trace in USD (reported, or priced from the catalogue).</summary>
+    public const string CostPerTrace = "cost_usd_per_trace";
+
+    /// <summary>Mean best relevance score of a trace's retrievals.</summary>
+    public const string RetrievalTopScore = "retrieval_top_score";
 }
 
-/// <summary>The detectors every agent gets.</summary>
-public static class DetectorSet
-{
-    /// <summary>The built-in detectors enabled by <paramref name="options"/>: token spikes, then latency spikes.</summary>
-    public static IReadOnlyList<IAgentDetector> CreateDefault(DetectionOptions options)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        var detectors = new List<IAgentDetector>(2);
-        if (options.TokenSpikeEnabled)
-        {
-            detectors.Add(new TokenSpikeDetector(options));
-        }
-
-        if (options.LatencySpikeEnabled)
-        {
-            detectors.Add(new LatencySpikeDetector(options));
-        }
-
-        return detectors;
-    }
-}

@@ -31,15 +31,33 @@ public sealed class SpikeEpisode
     private int _normalStreak;
 
     public SpikeEpisode(string kind, DetectionOptions options)
+        : this(kind, options?.ConfirmCount ?? 0, options?.ConfirmWindow ?? 0, options?.RearmAfter ?? 0, options?.MaxExemplars ?? 0)
+    {
+    }
+
+    /// <summary>An episode with its own confirmation rule: <paramref name="confirmCount"/> of the last <paramref name="confirmWindow"/>.</summary>
+    public SpikeEpisode(string kind, int confirmCount, int confirmWindow, int rearmAfter, int maxExemplars)
     {
         ArgumentException.ThrowIfNullOrEmpty(kind);
-        ArgumentNullException.ThrowIfNull(options);
+        ArgumentOutOfRangeException.ThrowIfLessThan(confirmWindow, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(confirmCount, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(rearmAfter, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxExemplars, 1);
         _kind = kind;
-        _confirmCount = options.ConfirmCount;
-        _maxExemplars = options.MaxExemplars;
-        _rearmAfter = options.RearmAfter;
-        _beyond = new bool[options.ConfirmWindow];
-        _traces = new TraceId[options.ConfirmWindow];
+        _confirmCount = confirmCount;
+        _maxExemplars = maxExemplars;
+        _rearmAfter = rearmAfter;
+        _beyond = new bool[confirmWindow];
+        _traces = new TraceId[confirmWindow];
+    }
+
+    /// <summary>Ends the current episode at once (the detector decided the behaviour is the new normal).</summary>
+    public void Rearm()
+    {
+        InEpisode = false;
+        _normalStreak = 0;
+        _size = 0;
+        _head = 0;
     }
 
     /// <summary>Whether an episode is in progress (an anomaly was emitted and the detector is not yet re-armed).</summary>
@@ -49,18 +67,26 @@ public sealed class SpikeEpisode
     public long Episodes { get; private set; }
 
     /// <summary>Feeds one judged trace; returns the anomaly when it starts an episode.</summary>
-    public Anomaly? Step(AgentTrace trace, in SpikeJudgement judgement)
+    public Anomaly? Step(AgentTrace trace, in SpikeJudgement judgement) =>
+        Step(trace, judgement.Judged, judgement.Beyond, judgement.Extreme, judgement.ToFinding());
+
+    /// <summary>
+    /// Feeds one trace's verdict: <paramref name="judged"/> (a warm detector looked at it), <paramref name="beyond"/>
+    /// (it lies beyond threshold), <paramref name="extreme"/> (so far beyond that one trace suffices) and what to say
+    /// if it starts an episode.
+    /// </summary>
+    public Anomaly? Step(AgentTrace trace, bool judged, bool beyond, bool extreme, in Finding finding)
     {
         ArgumentNullException.ThrowIfNull(trace);
-        if (!judgement.Judged)
+        if (!judged)
         {
             return null;
         }
 
-        Push(judgement.Beyond, trace.TraceId);
+        Push(beyond, trace.TraceId);
         if (InEpisode)
         {
-            _normalStreak = judgement.Beyond ? 0 : _normalStreak + 1;
+            _normalStreak = beyond ? 0 : _normalStreak + 1;
             if (_normalStreak >= _rearmAfter)
             {
                 InEpisode = false;
@@ -72,7 +98,7 @@ public sealed class SpikeEpisode
             return null;
         }
 
-        if (!judgement.Beyond || (!judgement.Extreme && CountBeyond() < _confirmCount))
+        if (!beyond || (!extreme && CountBeyond() < _confirmCount))
         {
             return null;
         }
@@ -80,13 +106,7 @@ public sealed class SpikeEpisode
         InEpisode = true;
         _normalStreak = 0;
         Episodes++;
-        return new Anomaly(
-            trace.Agent,
-            _kind,
-            trace.CompletedAtUnixNano,
-            judgement.Distance,
-            judgement.ToExplanation(),
-            Exemplars());
+        return new Anomaly(trace.Agent, _kind, trace.CompletedAtUnixNano, finding.Distance, finding.ToExplanation(), Exemplars());
     }
 
     private void Push(bool beyond, TraceId trace)

@@ -72,6 +72,30 @@ public struct SpikeJudgement
     }
 
     /// <summary>The explanation of the most severe feature.</summary>
-    public readonly AnomalyExplanation ToExplanation() =>
-        new(Feature ?? string.Empty, Observed, Median, Spread, Distance);
+    public readonly AnomalyExplanation ToExplanation() => ToFinding().ToExplanation();
+
+    /// <summary>The most severe feature as a <see cref="Finding"/> (robust z).</summary>
+    public readonly Finding ToFinding() => new(Feature ?? string.Empty, Observed, Median, Spread, Distance, Finding.RobustZ);
+}
+
+/// <summary>
+/// What a detector found in one trace, before it becomes an <see cref="AnomalyExplanation"/> (a value: building one
+/// allocates nothing; only an anomaly pays for its explanation).
+/// </summary>
+public readonly record struct Finding(string Feature, double Observed, double Baseline, double Spread, double Distance, string Method)
+{
+    /// <summary>Distance in robust spreads above the median.</summary>
+    public const string RobustZ = "robust_z";
+
+    /// <summary>Accumulated shift (CUSUM sum) in spreads.</summary>
+    public const string Cusum = "cusum";
+
+    /// <summary>−log10 of the p-value of the recent share against the baseline share.</summary>
+    public const string RateTest = "rate_test";
+
+    /// <summary>A count against the agent's own tail.</summary>
+    public const string Count = "count";
+
+    /// <summary>The explanation for an anomaly.</summary>
+    public AnomalyExplanation ToExplanation() => new(Feature, Observed, Baseline, Spread, Distance) { Method = Method };
 }

@@ -1,0 +1,82 @@
+namespace AgentSentinel.Detection.Detectors.Rates;
+
+/// <summary>
+/// The share detectors (<c>Detection:Rates</c>): finish_reason=length, content filter, tool errors, trace errors,
+/// errors answered around, empty retrievals. Each tests the recent share against the agent's baseline share with a
+/// one-sided beta-binomial test at several window sizes (Bonferroni-corrected).
+/// </summary>
+public sealed class RateOptions
+{
+    /// <summary>Whether the share detectors run.</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>The recent windows, in trials (model calls, tool calls or traces); the largest bounds the memory.</summary>
+    public int[] Windows { get; set; } = [20, 50, 100, 200];
+
+    /// <summary>Significance level after correction for the number of windows. Tested once per trace.</summary>
+    public double Alpha { get; set; } = 1e-6;
+
+    /// <summary>Fewest events in a window for it to count.</summary>
+    public int MinEvents { get; set; } = 4;
+
+    /// <summary>The recent share must exceed the baseline share by at least this much (absolute).</summary>
+    public double MinShareIncrease { get; set; } = 0.03;
+
+    /// <summary>Trials the baseline needs before anything is judged.</summary>
+    public int MinBaselineTrials { get; set; } = 200;
+
+    /// <summary>Half-life of the baseline's memory, in trials (exponential forgetting).</summary>
+    public double BaselineHalfLife { get; set; } = 5000;
+
+    /// <summary>After a signal, the episode ends once every window's (uncorrected) p-value is above this.</summary>
+    public double RearmPValue { get; set; } = 0.01;
+
+    /// <summary>Validation errors, each naming its key.</summary>
+    public IEnumerable<string> Validate(string prefix)
+    {
+        if (Windows is null || Windows.Length is 0 or > 8)
+        {
+            yield return $"{prefix}{nameof(Windows)} must list 1 to 8 window sizes";
+        }
+        else
+        {
+            for (var i = 0; i < Windows.Length; i++)
+            {
+                if (Windows[i] is < 5 or > 10_000 || (i > 0 && Windows[i] <= Windows[i - 1]))
+                {
+                    yield return $"{prefix}{nameof(Windows)}:{i} must be between 5 and 10000 and larger than the one before (was {Windows[i]})";
+                }
+            }
+        }
+
+        if (!(Alpha is > 0 and < 0.5))
+        {
+            yield return $"{prefix}{nameof(Alpha)} must be in (0, 0.5) (was {Alpha})";
+        }
+
+        if (MinEvents is < 1 or > 1000)
+        {
+            yield return $"{prefix}{nameof(MinEvents)} must be between 1 and 1000 (was {MinEvents})";
+        }
+
+        if (!(MinShareIncrease is >= 0 and < 1))
+        {
+            yield return $"{prefix}{nameof(MinShareIncrease)} must be in [0, 1) (was {MinShareIncrease})";
+        }
+
+        if (MinBaselineTrials is < 10 or > 1_000_000)
+        {
+            yield return $"{prefix}{nameof(MinBaselineTrials)} must be between 10 and 1000000 (was {MinBaselineTrials})";
+        }
+
+        if (!(BaselineHalfLife is >= 100 and <= 1e9))
+        {
+            yield return $"{prefix}{nameof(BaselineHalfLife)} must be between 100 and 1e9 (was {BaselineHalfLife})";
+        }
+
+        if (!(RearmPValue is > 0 and < 1))
+        {
+            yield return $"{prefix}{nameof(RearmPValue)} must be in (0, 1) (was {RearmPValue})";
+        }
+    }
+}
