@@ -23,7 +23,21 @@ internal static class SentinelCli
                         --input PATH  [--format auto|otlp_proto|otlp_json]  --report FILE.json  [--config FILE]
           check-config  validate a configuration file and exit
                         --config FILE
+          eval nab      score our streaming detector (and the NAB reference detectors) on the Numenta Anomaly Benchmark
+                        --data DIR (../shared/data/nab)  --out FILE.json  [--threshold X]
+          eval scenarios  labelled agent fault scenarios: per-kind precision/recall/F1, delays, false incidents
+                        --seed N  --out FILE.json  [--agents N] [--hours H] [--clean-hours H]
+          prices        the model price catalogue: check it, or import LiteLLM's price list into it
+                        check [--file models/prices.json] | import --litellm FILE [--file models/prices.json]
         """;
+
+    private static Task<int> EvalAsync(string[] args, TextWriter output, CancellationToken cancellationToken) =>
+        args.FirstOrDefault() switch
+        {
+            "nab" => EvalNabCommand.ExecuteAsync(args[1..], output, cancellationToken),
+            "scenarios" => EvalScenariosCommand.ExecuteAsync(args[1..], output, cancellationToken),
+            var other => throw new UsageException(other is null ? "eval needs a benchmark: nab or scenarios" : $"unknown benchmark '{other}' (nab or scenarios)"),
+        };
 
     /// <summary>Runs one command. <paramref name="stop"/> (tests, hosts) stops it like SIGTERM or Ctrl+C would.</summary>
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken stop = default)
@@ -57,6 +71,8 @@ internal static class SentinelCli
                 "demo" => await DemoCommand.ExecuteAsync(rest, output, cancellation.Token).ConfigureAwait(false),
                 "replay" => await ReplayCommand.ExecuteAsync(rest, output, cancellation.Token).ConfigureAwait(false),
                 "check-config" => CheckConfigCommand.Execute(rest, output),
+                "eval" => await EvalAsync(rest, output, cancellation.Token).ConfigureAwait(false),
+                "prices" => await PricesCommand.ExecuteAsync(rest, output, cancellation.Token).ConfigureAwait(false),
                 _ => throw new UsageException($"unknown command '{args[0]}'"),
             };
         }

@@ -18,6 +18,7 @@ public sealed class AgentDetection
     private readonly IAgentDetector[] _detectors;
     private readonly (FeatureBaseline Feature, bool Ready)[] _baselines;
     private readonly TraceFeatureExtractor _extractor;
+    private readonly EpisodeBudget[] _budgets;
 
     /// <param name="agent">The agent judged.</param>
     /// <param name="options">Detection settings (validated by the caller).</param>
@@ -31,7 +32,11 @@ public sealed class AgentDetection
         _extractor = new TraceFeatureExtractor(prices ?? PriceCatalogue.Default);
         _detectors = [.. detectors ?? DetectorSet.CreateDefault(options)];
         _baselines = [.. _detectors.SelectMany(d => d.Baselines).Select(b => (b, false))];
+        _budgets = [.. _detectors.Select(_ => new EpisodeBudget(options.MaxEpisodesPerDay))];
     }
+
+    /// <summary>Anomalies held back because their detector had used up its daily budget (see <see cref="DetectionOptions.MaxEpisodesPerDay"/>).</summary>
+    public long Suppressed { get; private set; }
 
     /// <summary>The agent judged.</summary>
     public string Agent { get; }
@@ -43,11 +48,11 @@ public sealed class AgentDetection
     public void AdvanceTo(long watermarkUnixNano, ICollection<Anomaly> anomalies)
     {
         ArgumentNullException.ThrowIfNull(anomalies);
-        foreach (var detector in _detectors)
+        for (var i = 0; i < _detectors.Length; i++)
         {
-            if (detector is IWatermarkDetector timed && timed.OnWatermark(Agent, watermarkUnixNano) is { } anomaly)
+            if (_detectors[i] is IWatermarkDetector timed && timed.OnWatermark(Agent, watermarkUnixNano) is { } anomaly)
             {
-                anomalies.Add(anomaly);
+                Admit(i, anomaly, anomalies);
             }
         }
     }
@@ -70,11 +75,11 @@ public sealed class AgentDetection
         ArgumentNullException.ThrowIfNull(baselinesReady);
         Traces++;
         var features = _extractor.Compute(trace);
-        foreach (var detector in _detectors)
+        for (var i = 0; i < _detectors.Length; i++)
         {
-            if (detector.Observe(trace, features) is { } anomaly)
+            if (_detectors[i].Observe(trace, features) is { } anomaly)
             {
-                anomalies.Add(anomaly);
+                Admit(i, anomaly, anomalies);
             }
         }
 
@@ -93,5 +98,46 @@ public sealed class AgentDetection
         }
 
         return features;
+    }
+
+    private void Admit(int detector, Anomaly anomaly, ICollection<Anomaly> anomalies)
+    {
+        if (_budgets[detector].TryTake(anomaly.DetectedAtUnixNano))
+        {
+            anomalies.Add(anomaly);
+        }
+        else
+        {
+            Suppressed++;
+        }
+    }
+
+    /// <summary>
+    /// At most <c>max</c> episodes per detector in any 24 hours of event time (0 = no limit): a detector that keeps
+    /// firing on one agent is noise, not news. A ring of the last <c>max</c> episode times.
+    /// </summary>
+    private sealed class EpisodeBudget(int max)
+    {
+        private const long Day = 86_400L * 1_000_000_000L;
+        private readonly long[] _times = new long[Math.Max(max, 1)];
+        private int _count;
+
+        public bool TryTake(long atUnixNano)
+        {
+            if (max <= 0)
+            {
+                return true;
+            }
+
+            var oldest = _times[_count % _times.Length];
+            if (_count >= _times.Length && atUnixNano - oldest < Day)
+            {
+                return false;
+            }
+
+            _times[_count % _times.Length] = atUnixNano;
+            _count++;
+            return true;
+        }
     }
 }

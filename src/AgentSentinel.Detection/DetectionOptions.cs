@@ -66,6 +66,12 @@ public sealed class DetectionOptions
     public bool LatencySpikeEnabled { get; set; } = true;
 
     /// <summary>A baseline with these settings and the given absolute spread floor.</summary>
+    /// <summary>
+    /// The false-positive budget: at most this many episodes per detector per agent in any 24 hours of event time;
+    /// more are suppressed (and counted). 0 = no limit.
+    /// </summary>
+    public int MaxEpisodesPerDay { get; set; } = 6;
+
     /// <summary>Whether cost spikes are detected (on reported or catalogue-priced cost).</summary>
     public bool CostSpikeEnabled { get; set; } = true;
 
@@ -160,6 +166,11 @@ public sealed class DetectionOptions
         if (MaxExemplars is < 1 or > 5)
         {
             yield return $"{P}{nameof(MaxExemplars)} must be between 1 and 5 (was {MaxExemplars})";
+        }
+
+        if (MaxEpisodesPerDay is < 0 or > 10_000)
+        {
+            yield return $"{P}{nameof(MaxEpisodesPerDay)} must be between 0 and 10000 (was {MaxEpisodesPerDay})";
         }
 
         var sections = new (string Name, Func<string, IEnumerable<string>>? Validate)[]

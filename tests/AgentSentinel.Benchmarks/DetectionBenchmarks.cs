@@ -5,14 +5,18 @@ using AgentSentinel.Core.Traces;
 using AgentSentinel.Detection;
 using AgentSentinel.Detection.Baselines;
 using AgentSentinel.Detection.Detectors;
+using AgentSentinel.Detection.Detectors.Drift;
+using AgentSentinel.Detection.Detectors.Patterns;
+using AgentSentinel.Detection.Detectors.Rates;
 using AgentSentinel.Detection.Features;
 using BenchmarkDotNet.Attributes;
 
 namespace AgentSentinel.Benchmarks;
 
 /// <summary>
-/// The per-trace cost of detection: one baseline update + score, feature extraction, one detector, and everything an
-/// agent actor does per trace. Results: results/DetectionBenchmarks.md.
+/// The per-trace cost of detection: one baseline update + score, feature extraction, each family of detectors, and
+/// everything an agent actor does per trace (every default detector, per trace and per span). Results:
+/// results/DetectionBenchmarks.md.
 /// </summary>
 [MemoryDiagnoser]
 [ShortRunJob]
@@ -28,6 +32,10 @@ public class DetectionBenchmarks
     private AgentTrace _large = null!;
     private TraceFeatureExtractor _extractor = null!;
     private TokenSpikeDetector _detector = null!;
+    private DriftDetector _drift = null!;
+    private RateSurgeDetector _rate = null!;
+    private ToolLoopDetector _loop = null!;
+    private RunawayDetector _runaway = null!;
     private AgentDetection _agent = null!;
     private TraceFeatures _typicalFeatures;
     private int _next;
@@ -48,10 +56,19 @@ public class DetectionBenchmarks
         _extractor = new TraceFeatureExtractor();
         _typicalFeatures = _extractor.Compute(_typical);
         _detector = new TokenSpikeDetector(_options);
+        _drift = new DriftDetector(AnomalyKinds.TokenDrift, FeatureNames.TokensPerTrace, static (in f) => f.TotalTokens, _options);
+        _rate = new RateSurgeDetector(AnomalyKinds.LengthSurge, "finish_length_share", static (in f) => (f.LlmCalls, f.TruncatedCalls), _options);
+        _loop = new ToolLoopDetector(_options);
+        _runaway = new RunawayDetector(_options);
         _agent = new AgentDetection("agent", _options);
-        for (var i = 0; i < 300; i++)
+        for (var i = 0; i < 1200; i++)
         {
-            _detector.Observe(_typical, _extractor.Compute(_typical));
+            var features = _extractor.Compute(_typical);
+            _detector.Observe(_typical, features);
+            _drift.Observe(_typical, features);
+            _rate.Observe(_typical, features);
+            _loop.Observe(_typical, features);
+            _runaway.Observe(_typical, features);
             _agent.Observe(_typical, _anomalies, _ready);
         }
 
@@ -79,9 +96,37 @@ public class DetectionBenchmarks
     [Benchmark]
     public Anomaly? TokenSpikeDetector_observe() => _detector.Observe(_typical, _typicalFeatures);
 
-    /// <summary>Everything an agent actor does per typical trace: features + token and latency detectors + readiness.</summary>
+    /// <summary>One CUSUM drift detector (log scale) judging and learning one trace.</summary>
+    [Benchmark]
+    public Anomaly? DriftDetector_observe() => _drift.Observe(_typical, _typicalFeatures);
+
+    /// <summary>One share-surge detector: 4 calls into the 200-trial ring, then the windowed beta-binomial test.</summary>
+    [Benchmark]
+    public Anomaly? RateSurgeDetector_observe() => _rate.Observe(_typical, _typicalFeatures);
+
+    /// <summary>The tool-loop detector: two counts against the tail of 1000 traces.</summary>
+    [Benchmark]
+    public Anomaly? ToolLoopDetector_observe() => _loop.Observe(_typical, _typicalFeatures);
+
+    /// <summary>The runaway detector: three counts against the tail of 1000 traces.</summary>
+    [Benchmark]
+    public Anomaly? RunawayDetector_observe() => _runaway.Observe(_typical, _typicalFeatures);
+
+    /// <summary>
+    /// Everything an agent actor does per typical trace: features (with catalogue pricing) + every default detector
+    /// (spikes, drifts, patterns, share surges, retrieval, multivariate scoring, silence bookkeeping) + readiness.
+    /// </summary>
     [Benchmark]
     public int AgentDetection_observe()
+    {
+        _anomalies.Clear();
+        _agent.Observe(_typical, _anomalies, _ready);
+        return _anomalies.Count;
+    }
+
+    /// <summary>The same, reported per span of the 9-span trace: the detection cost each ingested span carries.</summary>
+    [Benchmark(OperationsPerInvoke = 9)]
+    public int AgentDetection_observe_per_span()
     {
         _anomalies.Clear();
         _agent.Observe(_typical, _anomalies, _ready);
@@ -111,6 +156,7 @@ public class DetectionBenchmarks
                 OutputTokens = 200 + (i * 7 % 50),
                 TotalTokens = 1000 + (i * 20 % 250),
                 FinishReasons = FinishReasons.Stop,
+                ResponseModel = "gpt-4o-2024-08-06",
             });
         }
 
@@ -125,6 +171,8 @@ public class DetectionBenchmarks
                 EndUnixNano = t0 + (((i * 10) + 50) * Ms),
                 Operation = SpanOperation.ExecuteTool,
                 ToolName = "search",
+                ToolArgumentsHash = (ulong)(i + 1),
+                ToolResultHash = (ulong)(i + 100),
             });
         }
 

@@ -101,6 +101,25 @@ public sealed class AgentDetectionTests
         Assert.Equal("probe", anomaly.Kind);
     }
 
+    [Fact]
+    public void A_detector_that_keeps_firing_is_held_to_its_daily_budget_in_event_time()
+    {
+        var detection = new AgentDetection("a", new DetectionOptions { MaxEpisodesPerDay = 3 }, [new ProbeDetector()]);
+        var anomalies = new List<Anomaly>();
+
+        for (var n = 0; n < 10; n++)
+        {
+            detection.Observe(Trace(n, 1000, 100, 5), anomalies, []);
+        }
+
+        Assert.Equal(3, anomalies.Count);
+        Assert.Equal(7, detection.Suppressed);
+
+        // A day of event time later the budget is back.
+        detection.Observe(Trace(8640 + 1, 1000, 100, 5), anomalies, []);
+        Assert.Equal(4, anomalies.Count);
+    }
+
     private sealed class ProbeDetector : IAgentDetector
     {
         public long LastTotalTokens { get; private set; }
