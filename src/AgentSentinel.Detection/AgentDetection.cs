@@ -13,7 +13,7 @@ namespace AgentSentinel.Detection;
 /// features of each trace once, runs every detector in order, and reports each baseline once when it finishes its
 /// warm-up. Pure and deterministic; not thread-safe (one per agent actor).
 /// </summary>
-public sealed class AgentDetection
+public sealed class AgentDetection : IDisposable
 {
     private readonly IAgentDetector[] _detectors;
     private readonly (FeatureBaseline Feature, bool Ready)[] _baselines;
@@ -98,6 +98,15 @@ public sealed class AgentDetection
         }
 
         return features;
+    }
+
+    /// <summary>Disposes the detectors that hold resources (the multivariate detector's background training).</summary>
+    public void Dispose()
+    {
+        foreach (var detector in _detectors)
+        {
+            (detector as IDisposable)?.Dispose();
+        }
     }
 
     private void Admit(int detector, Anomaly anomaly, ICollection<Anomaly> anomalies)

@@ -65,7 +65,6 @@ public sealed class DetectionOptions
     /// <summary>Whether agents get the latency spike detector.</summary>
     public bool LatencySpikeEnabled { get; set; } = true;
 
-    /// <summary>A baseline with these settings and the given absolute spread floor.</summary>
     /// <summary>
     /// The false-positive budget: at most this many episodes per detector per agent in any 24 hours of event time;
     /// more are suppressed (and counted). 0 = no limit.
@@ -87,6 +86,7 @@ public sealed class DetectionOptions
     /// <summary>The multivariate (PCA) detector: <c>Detection:Multivariate</c>.</summary>
     public MultivariateOptions Multivariate { get; set; } = new();
 
+    /// <summary>A baseline with these settings and the given absolute spread floor.</summary>
     public RobustBaseline CreateBaseline(double absoluteSpreadFloor) =>
         new(WindowSize, WarmupSamples, RelativeSpreadFloor, absoluteSpreadFloor, WinsorizeSpreads);
 

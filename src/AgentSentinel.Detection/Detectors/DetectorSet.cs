@@ -2,6 +2,7 @@ using AgentSentinel.Core.Anomalies;
 using AgentSentinel.Detection.Detectors.Drift;
 using AgentSentinel.Detection.Detectors.Patterns;
 using AgentSentinel.Detection.Detectors.Rates;
+using AgentSentinel.Detection.Multivariate;
 
 namespace AgentSentinel.Detection.Detectors;
 
@@ -60,6 +61,11 @@ public static class DetectorSet
         {
             detectors.Add(new DriftDetector(
                 AnomalyKinds.RetrievalDegradation, FeatureNames.RetrievalTopScore, static (in f) => f.RetrievalTopScore, options, DriftDirection.LinearDownward));
+        }
+
+        if (options.Multivariate.Enabled)
+        {
+            detectors.Add(new PcaTraceDetector(options));
         }
 
         return detectors;
