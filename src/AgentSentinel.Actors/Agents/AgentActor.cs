@@ -17,6 +17,8 @@ namespace AgentSentinel.Actors.Agents;
 /// State lives only in this actor: a restart (after an unexpected failure) or a passivation (idle for
 /// <see cref="PipelineOptions.AgentPassivation"/>) starts the agent's baselines again from warm-up.
 /// </remarks>
+[System.Diagnostics.CodeAnalysis.SuppressMessage(
+    "Design", "CA1001:Types that own disposable fields should be disposable", Justification = "An actor releases what it owns in PostStop.")]
 internal sealed class AgentActor : ReceiveActor
 {
     private readonly AgentDetection _detection;
@@ -47,6 +49,9 @@ internal sealed class AgentActor : ReceiveActor
             Context.SetReceiveTimeout(idle);
         }
     }
+
+    /// <summary>Stopped, restarted or passivated: cancels the detectors' background work (a queued model training).</summary>
+    protected override void PostStop() => _detection.Dispose();
 
     private void Observe(AgentProtocol.ObserveTrace message)
     {

@@ -49,7 +49,8 @@ public sealed record LiteLlmImportResult
 /// catalogue like a span's model string, by exact or normalised name only (never by prefix), and kept when its
 /// <c>litellm_provider</c> sells for the entry's provider (<c>gemini</c> for <c>gcp.gemini</c>, <c>bedrock</c> for
 /// <c>aws.bedrock</c>, ...). Per entry the best record wins: the first-listed provider, then a key equal to the id, then to an
-/// alias (the shortest key), then the newest dated key (the greatest). Its prices replace the entry's (a cache price
+/// alias (the shortest key), then a key without a Bedrock region prefix (<c>eu.</c>, <c>jp.</c> endpoints cost more), then
+/// the newest dated key (the greatest). Its prices replace the entry's (a cache price
 /// LiteLLM lacks is kept); when anything changed, the entry gets <c>as_of</c> = <see cref="LiteLlmImportOptions.AsOf"/> and
 /// <c>source</c> = <c>litellm:KEY</c>.</para>
 /// <para>Add (opt-in per LiteLLM provider): a record whose name the catalogue does not resolve, or resolves (even by prefix)
@@ -124,6 +125,7 @@ public static class LiteLlmPriceImporter
 
             var nameRank = string.Equals(record.Name, entry.Id, StringComparison.OrdinalIgnoreCase) ? 0
                 : entry.Aliases.Any(a => string.Equals(record.Name, a, StringComparison.OrdinalIgnoreCase)) ? 1
+                : ModelNames.HasRegionPrefix(record.Name) ? 3
                 : 2;
             var rank = (providerRank, nameRank);
             if (!best.TryGetValue(entry.Id, out var held) || IsBetter(record, rank, held.Record, held.Rank))
@@ -235,7 +237,7 @@ public static class LiteLlmPriceImporter
         }
 
         var order = string.CompareOrdinal(candidate.Key, held.Key);
-        // Exact names: the shortest (plainest) key; dated releases: the newest, which sorts last.
+        // Exact names: the shortest (plainest) key; dated or regional releases: the newest, which sorts last.
         if (rank.Name < 2)
         {
             return candidate.Key.Length != held.Key.Length ? candidate.Key.Length < held.Key.Length : order < 0;

@@ -41,6 +41,15 @@ internal static class ModelNames
         return withoutVendor.Length < withoutRegion.Length ? withoutVendor : StripOnePrefix(name, VendorPrefixes);
     }
 
+    /// <summary>Whether the name carries a Bedrock region prefix (<c>eu.anthropic.</c>): regional endpoints may price apart.</summary>
+    public static bool HasRegionPrefix(ReadOnlySpan<char> name)
+    {
+        var slash = name.LastIndexOf('/');
+        name = slash >= 0 ? name[(slash + 1)..] : name.Trim();
+        var withoutRegion = StripOnePrefix(name, RegionPrefixes);
+        return withoutRegion.Length < name.Length && StripOnePrefix(withoutRegion, VendorPrefixes).Length < withoutRegion.Length;
+    }
+
     /// <summary>
     /// Removes one trailing release marker: a date (<c>-2024-08-06</c>, <c>-20241022</c>, <c>-08-2024</c>, <c>-05-20</c>),
     /// a build number of three or more digits (<c>-0125</c>, <c>-001</c>, <c>-2411</c>), a Bedrock version (<c>-v2</c>,

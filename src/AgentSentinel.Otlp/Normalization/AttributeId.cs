@@ -159,6 +159,18 @@ internal enum AttributeId : byte
     /// <summary>LangSmith <c>gen_ai.usage.output_token_details</c>: reasoning.</summary>
     GenAiUsageOutputTokenDetails,
 
+    // Retrieval results.
+    /// <summary>OTel GenAI <c>gen_ai.retrieval.documents</c>: a JSON list of {id, score, ...}.</summary>
+    GenAiRetrievalDocuments,
+    /// <summary>OpenInference <c>retrieval.documents.{i}.document.{id,content,metadata}</c>: marks document i (the index is in the key).</summary>
+    RetrievalDocument,
+    /// <summary>OpenInference <c>retrieval.documents.{i}.document.score</c>.</summary>
+    RetrievalDocumentScore,
+    /// <summary>OpenLLMetry <c>db.vector.query.top_k</c>: the span is a vector query.</summary>
+    DbVectorQueryTopK,
+    /// <summary>OpenLLMetry <c>db.query.result.score</c> / <c>db.search.result.score</c> on a result event.</summary>
+    DbQueryResultScore,
+
     /// <summary>A key that is only in the configured agent lists.</summary>
     ConfiguredAgentKey,
 }

@@ -28,17 +28,19 @@ internal enum AttributeKeyFlags : byte
 }
 
 /// <summary>
-/// The classification of one attribute key, packed in 32 bits (id, flags, span-agent rank + 1, resource-agent rank + 1)
-/// so that it travels in a register: a struct of four byte fields was assembled through memory at every call.
+/// The classification of one attribute key, packed in 64 bits (id, flags, span-agent rank + 1, resource-agent rank + 1,
+/// and for keys matched by pattern the index they carry) so that it travels in a register: a struct of byte fields was
+/// assembled through memory at every call.
 /// </summary>
 internal readonly struct AttributeKey : IEquatable<AttributeKey>
 {
     public static AttributeKey Unknown => default;
 
-    private readonly uint _bits;
+    private readonly ulong _bits;
 
-    public AttributeKey(AttributeId id, AttributeKeyFlags flags, int spanAgentRank, int resourceAgentRank) =>
-        _bits = (uint)id | ((uint)flags << 8) | ((uint)(spanAgentRank + 1) << 16) | ((uint)(resourceAgentRank + 1) << 24);
+    public AttributeKey(AttributeId id, AttributeKeyFlags flags, int spanAgentRank, int resourceAgentRank, int index = 0) =>
+        _bits = (ulong)id | ((ulong)flags << 8) | ((ulong)(uint)(spanAgentRank + 1) << 16) | ((ulong)(uint)(resourceAgentRank + 1) << 24)
+            | ((ulong)(uint)index << 32);
 
     public AttributeId Id => (AttributeId)(byte)_bits;
 
@@ -48,15 +50,18 @@ internal readonly struct AttributeKey : IEquatable<AttributeKey>
     public int SpanAgentRank => (int)((_bits >> 16) & 0xFF) - 1;
 
     /// <summary>Rank in the configured resource agent keys, or -1.</summary>
-    public int ResourceAgentRank => (int)(_bits >> 24) - 1;
+    public int ResourceAgentRank => (int)((_bits >> 24) & 0xFF) - 1;
 
-    public bool IsWanted => (_bits & ((uint)AttributeKeyFlags.Wanted << 8)) != 0;
+    /// <summary>For a key matched by pattern, the list index it names (<c>retrieval.documents.{i}.…</c>); else 0.</summary>
+    public int Index => (int)(_bits >> 32);
 
-    public bool IsDeferred => (_bits & ((uint)AttributeKeyFlags.Deferred << 8)) != 0;
+    public bool IsWanted => (_bits & ((ulong)AttributeKeyFlags.Wanted << 8)) != 0;
 
-    public bool WantsArrayElements => (_bits & ((uint)AttributeKeyFlags.ArrayElements << 8)) != 0;
+    public bool IsDeferred => (_bits & ((ulong)AttributeKeyFlags.Deferred << 8)) != 0;
 
-    public bool WantsStructureHash => (_bits & ((uint)AttributeKeyFlags.StructureHash << 8)) != 0;
+    public bool WantsArrayElements => (_bits & ((ulong)AttributeKeyFlags.ArrayElements << 8)) != 0;
+
+    public bool WantsStructureHash => (_bits & ((ulong)AttributeKeyFlags.StructureHash << 8)) != 0;
 
     public static bool operator ==(AttributeKey left, AttributeKey right) => left._bits == right._bits;
 
@@ -70,9 +75,9 @@ internal readonly struct AttributeKey : IEquatable<AttributeKey>
 
     public override bool Equals(object? obj) => obj is AttributeKey other && Equals(other);
 
-    public override int GetHashCode() => (int)_bits;
+    public override int GetHashCode() => _bits.GetHashCode();
 
-    public override string ToString() => $"{Id} {Flags} span:{SpanAgentRank} resource:{ResourceAgentRank}";
+    public override string ToString() => $"{Id} {Flags} span:{SpanAgentRank} resource:{ResourceAgentRank} index:{Index}";
 }
 
 /// <summary>
@@ -225,10 +230,28 @@ internal sealed class AttributeKeyTable
         // Python repr such as {'cache_read': 80, 'cache_creation': 0} / {'reasoning': 12}.
         ("gen_ai.usage.input_token_details", AttributeId.GenAiUsageInputTokenDetails),
         ("gen_ai.usage.output_token_details", AttributeId.GenAiUsageOutputTokenDetails),
+
+        // Retrieval. OTel GenAI (open-telemetry/semantic-conventions model/gen-ai/registry.yaml): gen_ai.retrieval.documents,
+        // a list of {id, score, ...} (a JSON string where structured values are not supported). OpenInference's flattened
+        // retrieval.documents.{i}.document.* keys are matched by pattern (LookupPattern).
+        ("gen_ai.retrieval.documents", AttributeId.GenAiRetrievalDocuments),
+        // traceloop/openllmetry opentelemetry-semantic-conventions-ai: VECTOR_DB_QUERY_TOP_K on vector queries (qdrant,
+        // azure search, ...); the results are one db.query.result / db.search.result event each (pinecone, chroma, milvus,
+        // marqo), scored by db.query.result.score / db.search.result.score (a distance is not a relevance score).
+        ("db.vector.query.top_k", AttributeId.DbVectorQueryTopK),
+        ("db.query.result.score", AttributeId.DbQueryResultScore),
+        ("db.search.result.score", AttributeId.DbQueryResultScore),
+        ("db.pinecone.query.result.score", AttributeId.DbQueryResultScore), // opentelemetry-instrumentation-pinecone < 0.9
     ];
 
     private static readonly byte[] CompletionPrefix = "gen_ai.completion."u8.ToArray();
     private static readonly byte[] FinishReasonSuffix = ".finish_reason"u8.ToArray();
+    private static readonly byte[] DocumentsPrefix = "retrieval.documents."u8.ToArray();
+    private static readonly byte[] DocumentInfix = "document."u8.ToArray();
+    private static readonly byte[] ScoreSuffix = "score"u8.ToArray();
+
+    /// <summary>The largest document index taken from a key (bigger ones are not a document list anyone returns).</summary>
+    public const int MaxDocumentIndex = 1 << 20;
 
     // A small open-addressing index (linear probing, load factor <= 1/8, 2 bytes a bucket) over a dense array of
     // entries, keyed by (length, first 8 bytes, last 8 bytes): both stay in L1 next to the payload. A miss is usually
@@ -365,7 +388,11 @@ internal sealed class AttributeKeyTable
     private int Index(int length, ulong first, ulong last) =>
         (int)(((first + BitOperations.RotateLeft(last, 29)) ^ (ulong)length) * 0x9E3779B97F4A7C15UL >> _shift);
 
-    /// <summary>Keys matched by pattern: gen_ai.completion.{i}.finish_reason (OpenLLMetry legacy, one key per choice).</summary>
+    /// <summary>
+    /// Keys matched by pattern: gen_ai.completion.{i}.finish_reason (OpenLLMetry legacy, one key per choice), and
+    /// OpenInference's retrieval.documents.{i}.document.{id,score,content,metadata} (Arize-ai/openinference
+    /// spec/semantic_conventions.md), whose index travels in the key (<see cref="AttributeKey.Index"/>).
+    /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private AttributeKey LookupPattern(ReadOnlySpan<byte> key)
     {
@@ -378,7 +405,41 @@ internal sealed class AttributeKeyTable
             return _completionFinishReason;
         }
 
+        if (length > DocumentsPrefix.Length + 2 + DocumentInfix.Length && key[0] == (byte)'r' && key.StartsWith(DocumentsPrefix))
+        {
+            return LookupDocumentKey(key[DocumentsPrefix.Length..]);
+        }
+
         return AttributeKey.Unknown;
+    }
+
+    /// <summary>{i}.document.{field}: the index parsed from the bytes (no allocation), the score told apart.</summary>
+    private static AttributeKey LookupDocumentKey(ReadOnlySpan<byte> rest)
+    {
+        var index = 0;
+        var digits = 0;
+        while (digits < rest.Length && rest[digits] is >= (byte)'0' and <= (byte)'9')
+        {
+            index = (index * 10) + (rest[digits] - '0');
+            if (++digits > 7 || index > MaxDocumentIndex)
+            {
+                return AttributeKey.Unknown;
+            }
+        }
+
+        if (digits == 0 || digits >= rest.Length || rest[digits] != (byte)'.' || !rest[(digits + 1)..].StartsWith(DocumentInfix))
+        {
+            return AttributeKey.Unknown;
+        }
+
+        var field = rest[(digits + 1 + DocumentInfix.Length)..];
+        if (field.IsEmpty)
+        {
+            return AttributeKey.Unknown;
+        }
+
+        var id = field.SequenceEqual(ScoreSuffix) ? AttributeId.RetrievalDocumentScore : AttributeId.RetrievalDocument;
+        return new AttributeKey(id, AttributeKeyFlags.Wanted | AttributeKeyFlags.Deferred, -1, -1, index);
     }
 
     private static ulong First(ReadOnlySpan<byte> key)
@@ -405,6 +466,8 @@ internal sealed class AttributeKeyTable
         AttributeId.LlmInvocationParameters => AttributeKeyFlags.Wanted | AttributeKeyFlags.Deferred,
         // Raw (never unescaped, never copied): only scanned for "finish_reason" values.
         AttributeId.GenAiOutputMessages => AttributeKeyFlags.Wanted | AttributeKeyFlags.Deferred,
+        // Raw: a JSON list read once, at the end of the span (never copied, contents never kept).
+        AttributeId.GenAiRetrievalDocuments => AttributeKeyFlags.Wanted | AttributeKeyFlags.Deferred,
         >= AttributeId.GenAiResponseFinishReasons and <= AttributeId.AiResponseFinishReason or AttributeId.ChoiceFinishReason
             => AttributeKeyFlags.Wanted | AttributeKeyFlags.ArrayElements,
         >= AttributeId.GenAiToolCallArguments and <= AttributeId.GenAiCompletion

@@ -41,6 +41,9 @@ internal sealed class SpanNormalizer
     private const int ResourceSlot = 5;
     private const int OtherSlot = 6;
 
+    /// <summary>OpenInference document indices below this are counted exactly (a bit set); above, the largest index counts.</summary>
+    private const int DocumentBits = 256;
+
     // The last priority of each count concept: serialised usage objects rank after them.
     private const int LastInputPriority = AttributeId.AiUsagePromptTokens - AttributeId.GenAiUsageInputTokens;
     private const int LastOutputPriority = AttributeId.AiUsageCompletionTokens - AttributeId.GenAiUsageOutputTokens;
@@ -88,6 +91,8 @@ internal sealed class SpanNormalizer
     private EventKind _eventKind;
     private string? _eventExceptionType;
     private FinishReasons _eventFinishReasons;
+    private double _eventScore;
+    private bool _eventScored;
 
     /// <summary>Takes this thread's instance (or a new one) and binds it to one decode call.</summary>
     public static SpanNormalizer Rent(NormalizerSettings settings, SpanBatch batch)
@@ -180,16 +185,35 @@ internal sealed class SpanNormalizer
         _eventKind = EventKind.Other;
         _eventExceptionType = null;
         _eventFinishReasons = FinishReasons.None;
+        _eventScored = false;
     }
 
     public void SetEventName(ReadOnlySpan<byte> utf8) =>
         _eventKind = utf8.SequenceEqual("exception"u8) ? EventKind.Exception
             : utf8.SequenceEqual("gen_ai.choice"u8) || utf8.SequenceEqual("gen_ai.client.inference.operation.details"u8) ? EventKind.Choice
+            : utf8.SequenceEqual("db.query.result"u8) || utf8.SequenceEqual("db.search.result"u8) || utf8.SequenceEqual("db.pinecone.query.result"u8)
+                ? EventKind.RetrievalResult
             : EventKind.Other;
 
-    /// <summary>Applies an <c>exception</c> event (error, exception.type) or a <c>gen_ai.choice</c> event (finish_reason).</summary>
+    /// <summary>
+    /// Applies an <c>exception</c> event (error, exception.type), a <c>gen_ai.choice</c> event (finish_reason), or an
+    /// OpenLLMetry vector-DB result event (one retrieved document, maybe scored).
+    /// </summary>
     public void EndEvent()
     {
+        if (_eventKind == EventKind.RetrievalResult)
+        {
+            ref var s = ref _span;
+            s.ResultEvents++;
+            if (_eventScored && (!s.ResultEventScored || _eventScore > s.ResultEventTopScore))
+            {
+                s.ResultEventTopScore = _eventScore;
+                s.ResultEventScored = true;
+            }
+
+            return;
+        }
+
         if (_eventKind == EventKind.Exception)
         {
             _span.ExceptionEvent = true;
@@ -227,6 +251,11 @@ internal sealed class SpanNormalizer
                 else if (key.Id == AttributeId.GenAiOutputMessages && value.Kind == AnyValueKind.String)
                 {
                     _eventFinishReasons |= ConventionVocabulary.FinishReasonsInMessages(value.Utf8);
+                }
+                else if (key.Id == AttributeId.DbQueryResultScore && value.TryGetNumber(out var score))
+                {
+                    _eventScore = score;
+                    _eventScored = true;
                 }
 
                 break;
@@ -278,6 +307,12 @@ internal sealed class SpanNormalizer
             {
                 // A model and its token usage, and nothing else to go by: a model call (e.g. Google ADK's call_llm).
                 s.Operation = SpanOperation.Chat;
+            }
+            else if (s.VectorQuery || s.ResultEvents > 0)
+            {
+                // OpenLLMetry's vector-DB instrumentations (pinecone.query, chroma.query, qdrant.query_points): no GenAI
+                // operation, but a top_k or one result event per retrieved document.
+                s.Operation = SpanOperation.Retrieval;
             }
         }
 
@@ -367,6 +402,113 @@ internal sealed class SpanNormalizer
         span.ToolResultHash = resultHash;
         span.IsError = s.StatusError || s.ErrorAttribute || s.ExceptionEvent;
         span.ErrorType = _names.ErrorType;
+        ResolveRetrieval(ref s, ref span, payload);
+    }
+
+    /// <summary>
+    /// Documents a retrieval returned and their best score, best source first: OTel GenAI <c>gen_ai.retrieval.documents</c>,
+    /// OpenInference <c>retrieval.documents.{i}.document.*</c> (distinct indices), OpenLLMetry result events, LangSmith's
+    /// retriever output (<c>gen_ai.completion</c> = <c>{"documents": [...]}</c>). An empty list counts 0; so does an
+    /// OpenInference RETRIEVER span that reports its output but no document. Contents are never read.
+    /// </summary>
+    private void ResolveRetrieval(ref SpanState s, ref AgentSpan span, ReadOnlySpan<byte> payload)
+    {
+        if (TryRetrieval(ref s, payload, out var count, out var score, out var scored))
+        {
+            span.RetrievalDocuments = count;
+            span.RetrievalTopScore = scored ? score : null;
+        }
+    }
+
+    private bool TryRetrieval(ref SpanState s, ReadOnlySpan<byte> payload, out int count, out double score, out bool scored)
+    {
+        if (ReadDocumentList(ref s.RetrievalJson, payload, documentsProperty: false, out count, out score, out scored))
+        {
+            return true;
+        }
+
+        if (s.DocumentCount != 0 || s.DocumentHighMax != 0)
+        {
+            count = s.DocumentCount + Math.Max(0, s.DocumentHighMax - DocumentBits);
+            (score, scored) = (s.DocumentTopScore, s.DocumentScored);
+            return true;
+        }
+
+        if (s.ResultEvents > 0)
+        {
+            count = s.ResultEvents;
+            (score, scored) = (s.ResultEventTopScore, s.ResultEventScored);
+            return true;
+        }
+
+        if (s.LangsmithRetriever && ReadDocumentList(ref s.LangsmithOutput, payload, documentsProperty: true, out count, out score, out scored))
+        {
+            return true;
+        }
+
+        (count, score, scored) = (0, 0, false);
+        return s.OpenInferenceRetriever && s.HasOutputValue && s.Operation == SpanOperation.Retrieval;
+    }
+
+    private bool ReadDocumentList(ref DocumentList list, ReadOnlySpan<byte> payload, bool documentsProperty, out int count, out double score, out bool scored)
+    {
+        (count, score, scored) = (list.Count, list.TopScore, list.Scored);
+        if (list.State != DocumentListState.Deferred)
+        {
+            return list.State == DocumentListState.Read;
+        }
+
+        ref var slot = ref list.Raw;
+        var raw = payload.Slice(slot.Offset, slot.Length);
+        if (!slot.Escaped)
+        {
+            return RetrievalDocuments.TryRead(raw, documentsProperty, out count, out score, out scored);
+        }
+
+        var buffer = RentScratch(raw.Length);
+        try
+        {
+            var length = JsonStrings.Unescape(payload, slot.Offset, slot.Length, buffer);
+            count = 0;
+            score = 0;
+            scored = false;
+            return length >= 0 && RetrievalDocuments.TryRead(buffer.AsSpan(0, length), documentsProperty, out count, out score, out scored);
+        }
+        finally
+        {
+            ReturnScratch(buffer);
+        }
+    }
+
+    /// <summary>Marks OpenInference document <paramref name="index"/>: distinct indices below 256 in a bit set, above it the largest.</summary>
+    private static void MarkDocument(ref SpanState s, int index)
+    {
+        if (index >= DocumentBits)
+        {
+            s.DocumentHighMax = Math.Max(s.DocumentHighMax, index + 1);
+            return;
+        }
+
+        ref var word = ref s.DocumentBits0;
+        switch (index >> 6)
+        {
+            case 1:
+                word = ref s.DocumentBits1;
+                break;
+            case 2:
+                word = ref s.DocumentBits2;
+                break;
+            case 3:
+                word = ref s.DocumentBits3;
+                break;
+        }
+
+        var bit = 1UL << (index & 63);
+        if ((word & bit) == 0)
+        {
+            word |= bit;
+            s.DocumentCount++;
+        }
     }
 
     /// <summary>Whether the span name could still tell something the attributes did not (most spans: no).</summary>
@@ -526,6 +668,15 @@ internal sealed class SpanNormalizer
                 break;
 
             case >= AttributeId.GenAiToolCallResult and <= AttributeId.GenAiCompletion:
+                if (id == AttributeId.OutputValue)
+                {
+                    s.HasOutputValue = true;
+                }
+                else if (id == AttributeId.GenAiCompletion)
+                {
+                    OnDocumentList(ref s.LangsmithOutput, value, documentsProperty: true); // read only if the span turns out a LangSmith retriever
+                }
+
                 if (s.Result.Pri == 0 || id - AttributeId.GenAiToolCallResult + 1 < s.Result.Pri)
                 {
                     Defer(ref s.Result, id - AttributeId.GenAiToolCallResult, value);
@@ -583,6 +734,28 @@ internal sealed class SpanNormalizer
                     }
                 }
 
+                break;
+
+            case AttributeId.GenAiRetrievalDocuments:
+                OnDocumentList(ref s.RetrievalJson, value, documentsProperty: false);
+                break;
+
+            case AttributeId.RetrievalDocument:
+                MarkDocument(ref s, key.Index);
+                break;
+
+            case AttributeId.RetrievalDocumentScore:
+                MarkDocument(ref s, key.Index);
+                if (value.TryGetNumber(out var documentScore) && (!s.DocumentScored || documentScore > s.DocumentTopScore))
+                {
+                    s.DocumentTopScore = documentScore;
+                    s.DocumentScored = true;
+                }
+
+                break;
+
+            case AttributeId.DbVectorQueryTopK:
+                s.VectorQuery = true;
                 break;
 
             case >= AttributeId.MlflowChatTokenUsage and <= AttributeId.GenAiUsageOutputTokenDetails:
@@ -672,6 +845,7 @@ internal sealed class SpanNormalizer
                 break;
             case AttributeId.OpenInferenceSpanKind:
                 s.OpenInferenceKindAgent = operation == SpanOperation.InvokeAgent;
+                s.OpenInferenceRetriever = operation == SpanOperation.Retrieval;
                 break;
             case AttributeId.LangsmithSpanKind:
                 s.LangsmithTool = operation == SpanOperation.ExecuteTool;
@@ -701,6 +875,35 @@ internal sealed class SpanNormalizer
         {
             _span.AgentRank = rank + 1;
             _names.AgentName = value;
+        }
+    }
+
+    /// <summary>
+    /// Keeps a JSON document list for <see cref="EndSpan"/> as a slice of the payload (read once, only when needed); a
+    /// string that is not in the payload (already unescaped) is read now and kept as its result.
+    /// </summary>
+    private static void OnDocumentList(ref DocumentList list, in AttributeValue value, bool documentsProperty)
+    {
+        list = default;
+        if (value.Kind != AnyValueKind.String)
+        {
+            return; // structured lists arrive as a structure hash only: not read (see README)
+        }
+
+        if (value.Offset >= 0)
+        {
+            list.Raw.Offset = value.Offset;
+            list.Raw.Length = value.Utf8.Length;
+            list.Raw.Escaped = value.IsEscaped;
+            list.State = DocumentListState.Deferred;
+        }
+        else if (!value.IsEscaped)
+        {
+            list.State = DocumentListState.Unreadable;
+            if (RetrievalDocuments.TryRead(value.Utf8, documentsProperty, out list.Count, out list.TopScore, out list.Scored))
+            {
+                list.State = DocumentListState.Read;
+            }
         }
     }
 
@@ -975,6 +1178,7 @@ internal sealed class SpanNormalizer
         Other = 0,
         Exception,
         Choice,
+        RetrievalResult,
     }
 
     private enum TraceloopKind : byte
@@ -983,6 +1187,24 @@ internal sealed class SpanNormalizer
         Agent,
         Tool,
         Other,
+    }
+
+    private enum DocumentListState : byte
+    {
+        None = 0,
+        Deferred,
+        Read,
+        Unreadable,
+    }
+
+    /// <summary>A JSON document list: a payload slice read in EndSpan, or a value already read.</summary>
+    private struct DocumentList
+    {
+        public DeferredValue Raw;
+        public DocumentListState State;
+        public int Count;
+        public double TopScore;
+        public bool Scored;
     }
 
     private struct DeferredValue
@@ -1047,6 +1269,25 @@ internal sealed class SpanNormalizer
         public bool ErrorAttribute;
         public bool ExceptionEvent;
         public byte ErrorTypePri;
+
+        // Retrieval results.
+        public DocumentList RetrievalJson;
+        public DocumentList LangsmithOutput;
+        public ulong DocumentBits0;
+        public ulong DocumentBits1;
+        public ulong DocumentBits2;
+        public ulong DocumentBits3;
+        public int DocumentCount;
+        /// <summary>Largest OpenInference document index at or above <see cref="DocumentBits"/>, + 1 (0 = none).</summary>
+        public int DocumentHighMax;
+        public double DocumentTopScore;
+        public bool DocumentScored;
+        public int ResultEvents;
+        public double ResultEventTopScore;
+        public bool ResultEventScored;
+        public bool VectorQuery;
+        public bool OpenInferenceRetriever;
+        public bool HasOutputValue;
     }
 
     /// <summary>Per-span names (interned strings), kept apart from <see cref="SpanState"/>. Null = not seen.</summary>
