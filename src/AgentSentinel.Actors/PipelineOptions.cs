@@ -45,6 +45,25 @@ public sealed class PipelineOptions
     /// </summary>
     public TimeSpan? AgentPassivation { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>
+    /// Agents are told about event-time progress (so that the silence detector runs) at most once per this much event
+    /// time. Null: never (time-driven detectors then judge nothing). Steps that only the idle advance
+    /// (<see cref="IdleWatermarkAdvance"/>) made are not passed on: when no record arrives at all, the input stopped, not
+    /// the agents, and the silence detector counts such a jump as blind.
+    /// </summary>
+    public TimeSpan? AgentWatermarkInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The default of <see cref="AgentSilenceWatch"/>: one day.</summary>
+    public static readonly TimeSpan DefaultAgentSilenceWatch = TimeSpan.FromDays(1);
+
+    /// <summary>
+    /// An idle agent whose silence detector is still watching its current gap (warm, no silence reported yet) is not
+    /// passivated after <see cref="AgentPassivation"/> but kept until its silence is reported or until it has been idle
+    /// this long in all (processing time), whichever comes first. Null or zero: passivation does not wait for silence
+    /// (an agent slower than about 14 traces per <see cref="AgentPassivation"/> is then dropped before its silence shows).
+    /// </summary>
+    public TimeSpan? AgentSilenceWatch { get; set; } = DefaultAgentSilenceWatch;
+
     /// <summary>How long <c>AcceptAsync</c> waits for the assemblers to take a record before it fails (the offset is then not stored).</summary>
     public TimeSpan AcceptTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
@@ -98,6 +117,16 @@ public sealed class PipelineOptions
         if (AgentPassivation is { } passivation && passivation < TimeSpan.Zero)
         {
             yield return $"{P}{nameof(AgentPassivation)} must be ≥ 00:00:00, or unset (was {passivation})";
+        }
+
+        if (AgentWatermarkInterval is { } interval && (interval < TimeSpan.FromMilliseconds(1) || interval > TimeSpan.FromHours(1)))
+        {
+            yield return $"{P}{nameof(AgentWatermarkInterval)} must be between 00:00:00.001 and 01:00:00, or unset (was {interval})";
+        }
+
+        if (AgentSilenceWatch is { } watch && (watch < TimeSpan.Zero || watch > TimeSpan.FromDays(30)))
+        {
+            yield return $"{P}{nameof(AgentSilenceWatch)} must be between 00:00:00 and 30.00:00:00, or unset (was {watch})";
         }
 
         if (AcceptTimeout <= TimeSpan.Zero)

@@ -109,7 +109,10 @@ public sealed class SentinelPipeline : IAsyncDisposable
                 RemediationActor.Props(settings.Remediation, settings.FlagStore, observers, settings.TimeProvider, loggers.CreateLogger<RemediationActor>()),
                 "remediation");
             var detectorFactory = settings.DetectorFactory ?? DetectorSet.CreateDefault;
-            var agentSettings = new AgentActorSettings(settings.Detection, detectorFactory, remediation, observers, settings.Pipeline.AgentPassivation);
+            var agentSettings = new AgentActorSettings(settings.Detection, detectorFactory, remediation, observers, settings.Pipeline.AgentPassivation)
+            {
+                SilenceWatch = settings.Pipeline.AgentSilenceWatch,
+            };
             var agents = system.ActorOf(AgentRouter.Props(agentSettings, loggers.CreateLogger<AgentRouter>()), "agents");
             var assembly = system.ActorOf(TraceAssemblyActor.Props(settings.Pipeline, agents, remediation, settings.TimeProvider, loggers), "traces");
             var mode = !settings.Remediation.Enabled ? "disabled" : settings.FlagStore is null ? "report-only (no store)" : settings.Remediation.DryRun ? "dry run" : "writing flags";

@@ -1,7 +1,9 @@
 using AgentSentinel.Detection.Baselines;
 using AgentSentinel.Detection.Detectors.Drift;
+using AgentSentinel.Detection.Detectors.ModelChange;
 using AgentSentinel.Detection.Detectors.Patterns;
 using AgentSentinel.Detection.Detectors.Rates;
+using AgentSentinel.Detection.Detectors.Silence;
 using AgentSentinel.Detection.Multivariate;
 
 namespace AgentSentinel.Detection;
@@ -82,6 +84,12 @@ public sealed class DetectionOptions
 
     /// <summary>Tool loops and runaway traces: <c>Detection:Patterns</c>.</summary>
     public PatternOptions Patterns { get; set; } = new();
+
+    /// <summary>Silence against the agent's own (seasonal) rate: <c>Detection:Silence</c>.</summary>
+    public SilenceOptions Silence { get; set; } = new();
+
+    /// <summary>Model swaps: <c>Detection:ModelChange</c>.</summary>
+    public ModelChangeOptions ModelChange { get; set; } = new();
 
     /// <summary>The multivariate (PCA) detector: <c>Detection:Multivariate</c>.</summary>
     public MultivariateOptions Multivariate { get; set; } = new();
@@ -178,6 +186,8 @@ public sealed class DetectionOptions
             (nameof(Drift), Drift is null ? null : Drift.Validate),
             (nameof(Rates), Rates is null ? null : Rates.Validate),
             (nameof(Patterns), Patterns is null ? null : Patterns.Validate),
+            (nameof(Silence), Silence is null ? null : Silence.Validate),
+            (nameof(ModelChange), ModelChange is null ? null : ModelChange.Validate),
             (nameof(Multivariate), Multivariate is null ? null : Multivariate.Validate),
         };
         foreach (var (name, validate) in sections)

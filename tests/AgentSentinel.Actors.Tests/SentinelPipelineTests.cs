@@ -3,6 +3,7 @@ using AgentSentinel.Actors.Tests.TestSupport;
 using AgentSentinel.Core.Anomalies;
 using AgentSentinel.Core.Pipeline;
 using AgentSentinel.Core.Remediation;
+using AgentSentinel.Detection.Detectors;
 using AgentSentinel.Core.Spans;
 using Akka.Actor;
 using static AgentSentinel.Actors.Tests.TestSupport.TestSpans;
@@ -151,7 +152,7 @@ public sealed class SentinelPipelineTests
         var anomaly = Assert.Single(observer.Anomalies, a => a.Agent == "alpha");
         Assert.Equal(AnomalyKinds.TokenSpike, anomaly.Kind);
         Assert.Equal(At(Workload.TokenSpikeAt * 1000L) + (900 * Ms), anomaly.DetectedAtUnixNano);
-        Assert.Equal(4, observer.Ready.Count(r => r.Agent == "alpha"));
+        Assert.Equal(4, observer.Ready.Count(r => r.Agent == "alpha" && r.Feature is FeatureNames.TokensPerTrace or FeatureNames.TokensPerLlmCall or FeatureNames.TraceDurationMs or FeatureNames.LlmCallLatencyMs));
         var write = Assert.Single(store.Applied);
         Assert.Equal("alpha", write.Agent);
         Assert.Equal(FlagRoute.Fallback, write.Route);

@@ -84,6 +84,8 @@ public sealed class AgentDetectionTests
         options.Patterns.Enabled = false;
         options.Rates.Enabled = false;
         options.Multivariate.Enabled = false;
+        options.Silence.Enabled = false;
+        options.ModelChange.Enabled = false;
         var detection = new AgentDetection("a", options);
         Assert.Equal([AnomalyKinds.TokenSpike], detection.Detectors.Select(d => d.Kind));
     }

@@ -28,6 +28,14 @@ public static class AgentProtocol
     /// </summary>
     public sealed record Barrier(long Id, IActorRef ReplyTo, long Watermark);
 
+    /// <summary>
+    /// Event from trace assembly to the router, which passes it to every live agent: event time has reached
+    /// <paramref name="WatermarkUnixNano"/> (sent after the traces the same step closed, throttled by
+    /// <see cref="PipelineOptions.AgentWatermarkInterval"/>). Agents let their time-driven detectors (silence) judge it.
+    /// It does not count as activity: an idle agent is still passivated (see <see cref="PipelineOptions.AgentSilenceWatch"/>).
+    /// </summary>
+    public sealed record AdvanceWatermark(long WatermarkUnixNano) : INotInfluenceReceiveTimeout;
+
     /// <summary>From the router to each agent: forward the barrier to remediation after everything received before it.</summary>
     public sealed record AgentBarrier(long Id);
 

@@ -18,6 +18,7 @@ namespace AgentSentinel.Actors.Agents;
 /// stopped are buffered and delivered to its successor.</item>
 /// <item>A barrier goes to every live child; remediation is told whom to wait for and, for any child that stops before
 /// answering, that it has stopped.</item>
+/// <item>A watermark advance goes to every live child (one message instance for all), so that time-driven detectors run.</item>
 /// </list>
 /// </remarks>
 internal sealed class AgentRouter : ReceiveActor
@@ -34,6 +35,7 @@ internal sealed class AgentRouter : ReceiveActor
         _logger = logger;
         Receive<AgentProtocol.IAgentMessage>(Route);
         Receive<AgentProtocol.Barrier>(OnBarrier);
+        Receive<AgentProtocol.AdvanceWatermark>(OnWatermark);
         Receive<AgentProtocol.Passivate>(_ => OnPassivate());
         Receive<Terminated>(OnTerminated);
         Receive<AgentProtocol.GetAgents>(_ => Sender.Tell(new AgentProtocol.Agents([.. _agents.Keys.Order(StringComparer.Ordinal)])));
@@ -93,6 +95,15 @@ internal sealed class AgentRouter : ReceiveActor
         foreach (var child in _agents.Values)
         {
             child.Tell(new AgentProtocol.AgentBarrier(barrier.Id));
+        }
+    }
+
+    /// <summary>Event time moved on: every live agent gets the same message (agents being passivated miss it; their successors get the next one).</summary>
+    private void OnWatermark(AgentProtocol.AdvanceWatermark watermark)
+    {
+        foreach (var child in _agents.Values)
+        {
+            child.Tell(watermark);
         }
     }
 

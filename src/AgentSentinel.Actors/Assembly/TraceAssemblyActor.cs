@@ -18,7 +18,9 @@ namespace AgentSentinel.Actors.Assembly;
 /// ignored). Each shard that has spans in the step, or every shard when the watermark moved, gets one message and
 /// answers when it has applied it. Once every shard has answered a step and all earlier steps are released, the step is
 /// released: its closed agent traces are sorted by (completion time, trace id, agent) and sent to the agent router,
-/// the watermark goes to remediation, and the record's sender gets <see cref="TraceAssemblyProtocol.Accepted"/>.
+/// then the watermark goes to the agent router (at most once per <see cref="PipelineOptions.AgentWatermarkInterval"/> of
+/// event time, and not for idle ticks) and to remediation, and the record's sender gets
+/// <see cref="TraceAssemblyProtocol.Accepted"/>.
 /// </para>
 /// <para>
 /// So the agents see traces in an order that depends only on the records and their order, never on thread timing
@@ -40,6 +42,7 @@ internal sealed class TraceAssemblyActor : ReceiveActor, IWithTimers
     private readonly int[] _counts;
     private long _watermark = long.MinValue;
     private long _watermarkToldRemediation = long.MinValue;
+    private long _watermarkToldAgents = long.MinValue;
     private long _futureBound = long.MinValue;
     private long _nextStep;
     private long _nextBarrier;
@@ -243,6 +246,14 @@ internal sealed class TraceAssemblyActor : ReceiveActor, IWithTimers
         foreach (var trace in step.Closed)
         {
             _agents.Tell(new AgentProtocol.ObserveTrace(trace));
+        }
+
+        if (step.Kind != StepKind.Tick && _options.AgentWatermarkInterval is { } interval && step.Watermark != long.MinValue
+            && (_watermarkToldAgents == long.MinValue || step.Watermark - _watermarkToldAgents >= interval.Ticks * 100))
+        {
+            // After the step's traces, so that every agent sees its own traces before the time that follows them.
+            _watermarkToldAgents = step.Watermark;
+            _agents.Tell(new AgentProtocol.AdvanceWatermark(step.Watermark));
         }
 
         if (step.Watermark > _watermarkToldRemediation)

@@ -1,7 +1,9 @@
 using AgentSentinel.Core.Anomalies;
 using AgentSentinel.Detection.Detectors.Drift;
+using AgentSentinel.Detection.Detectors.ModelChange;
 using AgentSentinel.Detection.Detectors.Patterns;
 using AgentSentinel.Detection.Detectors.Rates;
+using AgentSentinel.Detection.Detectors.Silence;
 using AgentSentinel.Detection.Multivariate;
 
 namespace AgentSentinel.Detection.Detectors;
@@ -11,7 +13,7 @@ public static class DetectorSet
 {
     /// <summary>
     /// The built-in detectors enabled by <paramref name="options"/>, in a fixed order (the order anomalies of one trace
-    /// are reported in): spikes, drifts, reasoning patterns, share surges, retrieval.
+    /// are reported in): spikes, drifts, reasoning patterns, share surges, retrieval, model change, silence, multivariate.
     /// </summary>
     public static IReadOnlyList<IAgentDetector> CreateDefault(DetectionOptions options)
     {
@@ -61,6 +63,16 @@ public static class DetectorSet
         {
             detectors.Add(new DriftDetector(
                 AnomalyKinds.RetrievalDegradation, FeatureNames.RetrievalTopScore, static (in f) => f.RetrievalTopScore, options, DriftDirection.LinearDownward));
+        }
+
+        if (options.ModelChange.Enabled)
+        {
+            detectors.Add(new ModelChangeDetector(options.ModelChange, options.MaxExemplars));
+        }
+
+        if (options.Silence.Enabled)
+        {
+            detectors.Add(new SilenceDetector(options.Silence));
         }
 
         if (options.Multivariate.Enabled)
