@@ -154,11 +154,11 @@ public sealed class TraceFeatureExtractor
     private readonly PriceCatalogue? _prices;
     private readonly Dictionary<SpanId, int> _index = [];
     private bool[] _counted = new bool[32];
-    private double[] _callTokens = new double[16];
-    private double[] _callLatencies = new double[16];
+    private double[] _callTokens = new double[32];
+    private double[] _callLatencies = new double[32];
     private int[] _parents = new int[32];
     private int[] _depths = new int[32];
-    private int[] _tools = new int[16];
+    private int[] _tools = new int[32];
 
     /// <param name="prices">Prices calls that report tokens but no cost; null leaves those calls without cost.</param>
     public TraceFeatureExtractor(PriceCatalogue? prices = null) => _prices = prices;
@@ -287,9 +287,10 @@ public sealed class TraceFeatureExtractor
         };
     }
 
+    /// <summary>Every per-span buffer has the same length, at least the span count.</summary>
     private void Grow(int spans)
     {
-        if (_counted.Length >= spans)
+        if (_counted.Length >= spans && _callTokens.Length == _counted.Length && _tools.Length == _counted.Length)
         {
             return;
         }

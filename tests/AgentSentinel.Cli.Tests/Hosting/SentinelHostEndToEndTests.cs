@@ -85,6 +85,9 @@ public sealed class SentinelHostEndToEndTests(InfrastructureFixture infrastructu
     public async Task One_incident_writes_its_flag_once_however_many_anomalous_traces_follow()
     {
         var (settings, topic) = Settings();
+
+        // The whole workload inside one incident: later anomalies (other detectors, later traces) join it.
+        settings.Remediation.FlagTtl = TimeSpan.FromMinutes(10);
         var recorder = new PipelineRecorder();
         using var redis = await ConnectionMultiplexer.ConnectAsync(infrastructure.Redis.ConnectionString);
         await using var host = await StartAsync(settings, recorder);

@@ -145,4 +145,22 @@ public sealed class ReasoningFeaturesTests
 
         Assert.False(TraceFeatures.Compute(trace).HasCost);
     }
+
+    [Fact]
+    public void One_extractor_handles_a_trace_of_many_calls_after_small_ones()
+    {
+        var extractor = new TraceFeatureExtractor();
+        extractor.Compute(AgentTraces.Start(1).Llm(1, 1).Build());
+        var big = AgentTraces.Start(2);
+        for (var i = 0; i < 20; i++)
+        {
+            big.Llm(10, 10, finish: FinishReasons.ToolCalls).Tool("t", (ulong)i, 1);
+        }
+
+        var features = extractor.Compute(big.Build());
+
+        Assert.Equal(20, features.LlmCalls);
+        Assert.Equal(20, features.ToolCalls);
+        Assert.Equal(20, features.CallTokens.Length);
+    }
 }
