@@ -94,7 +94,7 @@ public sealed class AgentDetection : IDisposable
 
             entry.Ready = true;
             baselinesReady.Add(new BaselineReady(
-                Agent, entry.Feature.Feature, baseline.Median, baseline.Spread, (int)Math.Min(int.MaxValue, baseline.TotalSamples), trace.CompletedAtUnixNano));
+                Agent, entry.Feature.Feature, entry.Feature.LogScale ? Math.Exp(baseline.Median) : baseline.Median, baseline.Spread, (int)Math.Min(int.MaxValue, baseline.TotalSamples), trace.CompletedAtUnixNano));
         }
 
         return features;

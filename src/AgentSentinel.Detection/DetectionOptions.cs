@@ -28,14 +28,17 @@ public sealed class DetectionOptions
     /// <summary>The spread is at least this share of |median|, so a near-constant series does not fire on tiny moves.</summary>
     public double RelativeSpreadFloor { get; set; } = 0.05;
 
-    /// <summary>The spread of token features is at least this many tokens.</summary>
-    public double TokenSpreadFloor { get; set; } = 10;
+    /// <summary>
+    /// Smallest spread of the spike baselines, which hold ln x (tokens, latency): 0.1 ≈ a 10 % move per spread, so a
+    /// near-constant feature does not fire on a small multiplicative move.
+    /// </summary>
+    public double LogSpreadFloor { get; set; } = 0.1;
 
-    /// <summary>The spread of latency features is at least this many milliseconds.</summary>
-    public double LatencySpreadFloorMs { get; set; } = 25;
-
-    /// <summary>Robust distance (spreads above the median) at which a per-trace feature counts as a spike.</summary>
-    public double TraceThreshold { get; set; } = 6.0;
+    /// <summary>
+    /// Robust distance on the log scale ((ln x − median) / spread) at which a per-trace feature counts as a spike: 5
+    /// spreads of a typical log-spread of 0.4 is about ×7.
+    /// </summary>
+    public double TraceThreshold { get; set; } = 5.0;
 
     /// <summary>
     /// Robust distance for per-call features. Higher than <see cref="TraceThreshold"/> because a trace is judged by its
@@ -47,7 +50,7 @@ public sealed class DetectionOptions
     public double MinRelativeChange { get; set; } = 1.5;
 
     /// <summary>A single trace at least this many times the threshold starts an episode without confirmation.</summary>
-    public double ExtremeFactor { get; set; } = 3.0;
+    public double ExtremeFactor { get; set; } = 2.0;
 
     /// <summary>Traces beyond threshold (M) needed among the last <see cref="ConfirmWindow"/> judged traces.</summary>
     public int ConfirmCount { get; set; } = 2;
@@ -94,6 +97,9 @@ public sealed class DetectionOptions
     /// <summary>The multivariate (PCA) detector: <c>Detection:Multivariate</c>.</summary>
     public MultivariateOptions Multivariate { get; set; } = new();
 
+    /// <summary>A baseline of ln x with these settings and the <see cref="LogSpreadFloor"/>.</summary>
+    public RobustBaseline CreateLogBaseline() => new(WindowSize, WarmupSamples, 0, LogSpreadFloor, WinsorizeSpreads);
+
     /// <summary>A baseline with these settings and the given absolute spread floor.</summary>
     public RobustBaseline CreateBaseline(double absoluteSpreadFloor) =>
         new(WindowSize, WarmupSamples, RelativeSpreadFloor, absoluteSpreadFloor, WinsorizeSpreads);
@@ -126,14 +132,9 @@ public sealed class DetectionOptions
             yield return $"{P}{nameof(RelativeSpreadFloor)} must be between 0 and 1 (was {RelativeSpreadFloor})";
         }
 
-        if (!(TokenSpreadFloor > 0) || !double.IsFinite(TokenSpreadFloor))
+        if (!(LogSpreadFloor is > 0 and <= 10))
         {
-            yield return $"{P}{nameof(TokenSpreadFloor)} must be > 0 (was {TokenSpreadFloor})";
-        }
-
-        if (!(LatencySpreadFloorMs > 0) || !double.IsFinite(LatencySpreadFloorMs))
-        {
-            yield return $"{P}{nameof(LatencySpreadFloorMs)} must be > 0 (was {LatencySpreadFloorMs})";
+            yield return $"{P}{nameof(LogSpreadFloor)} must be in (0, 10] (was {LogSpreadFloor})";
         }
 
         if (!(TraceThreshold is >= 1 and <= 1000))

@@ -114,6 +114,26 @@ public sealed class RobustBaseline
         }
     }
 
+    /// <summary>
+    /// The spread of the upper side: max(<see cref="Spread"/>, (q90 − median) / 1.2816). Equal to the spread for a
+    /// symmetric feature; larger when the agent normally has a heavy upper tail or a second, higher mode (a router that
+    /// sometimes calls a dearer model), so that an upward judgement is measured against what the agent normally does.
+    /// </summary>
+    public double UpperSpread
+    {
+        get
+        {
+            var spread = Spread;
+            if (_count < 10)
+            {
+                return spread;
+            }
+
+            var q90 = _sorted[Math.Min(_count - 1, (int)Math.Ceiling(0.9 * _count) - 1)];
+            return Math.Max(spread, (q90 - _median) / 1.2816);
+        }
+    }
+
     /// <summary>Signed distance of <paramref name="value"/> from the median, in spreads (a robust z-score).</summary>
     public double Distance(double value) => (value - Median) / Spread;
 

@@ -18,9 +18,9 @@ public sealed class CostSpikeDetector : IAgentDetector
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options;
-        _baseline = options.CreateBaseline(1e-6);
+        _baseline = options.CreateLogBaseline();
         Episode = new SpikeEpisode(AnomalyKinds.CostSpike, options);
-        Baselines = [new FeatureBaseline(FeatureNames.CostPerTrace, _baseline)];
+        Baselines = [new FeatureBaseline(FeatureNames.CostPerTrace, _baseline, LogScale: true)];
     }
 
     /// <inheritdoc />
@@ -35,15 +35,18 @@ public sealed class CostSpikeDetector : IAgentDetector
     /// <inheritdoc />
     public Anomaly? Observe(AgentTrace trace, in TraceFeatures features)
     {
-        if (!features.HasCost)
+        if (!features.HasCost || !(features.CostUsd > 0))
         {
             return null;
         }
 
         var judgement = default(SpikeJudgement);
-        judgement.Consider(FeatureNames.CostPerTrace, features.CostUsd, _baseline, _options.TraceThreshold, _options.MinRelativeChange, _options.ExtremeFactor);
+        judgement.Consider(FeatureNames.CostPerTrace, features.CostUsd, _baseline, _options.TraceThreshold, _options.MinRelativeChange, _options.ExtremeFactor, logScale: true);
         var anomaly = Episode.Step(trace, judgement);
-        _baseline.Add(features.CostUsd);
+        if (features.CostUsd > 0)
+        {
+            _baseline.Add(Math.Log(features.CostUsd));
+        }
         return anomaly;
     }
 }

@@ -35,7 +35,10 @@ public interface IWatermarkDetector
 }
 
 /// <summary>A named baseline of one feature (names are snake case and stable: they appear in reports and flags).</summary>
-public sealed record FeatureBaseline(string Feature, RobustBaseline Baseline);
+/// <param name="Feature">The feature's name.</param>
+/// <param name="Baseline">The baseline.</param>
+/// <param name="LogScale">The baseline holds ln x: its median is reported as e^median (raw units), its spread in log units.</param>
+public sealed record FeatureBaseline(string Feature, RobustBaseline Baseline, bool LogScale = false);
 
 /// <summary>The feature names the built-in detectors use.</summary>
 public static class FeatureNames

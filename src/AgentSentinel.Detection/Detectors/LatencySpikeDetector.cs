@@ -13,7 +13,7 @@ namespace AgentSentinel.Detection.Detectors;
 /// <see cref="AnomalyExplanation.Observed"/> is that trace's value (for the per-call feature: its slowest call).
 /// </remarks>
 public sealed class LatencySpikeDetector(DetectionOptions options)
-    : TraceAndCallSpikeDetector(AnomalyKinds.LatencySpike, FeatureNames.TraceDurationMs, FeatureNames.LlmCallLatencyMs, options?.LatencySpreadFloorMs ?? 0, options!)
+    : TraceAndCallSpikeDetector(AnomalyKinds.LatencySpike, FeatureNames.TraceDurationMs, FeatureNames.LlmCallLatencyMs, options!)
 {
     protected override bool Applies(in TraceFeatures features) => features.SpanCount > 0;
 

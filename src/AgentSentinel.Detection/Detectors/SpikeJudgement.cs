@@ -31,6 +31,7 @@ public struct SpikeJudgement
     public double Distance { get; private set; }
 
     private double _severity;
+    private string? _method;
 
     /// <summary>
     /// Judges <paramref name="observed"/> against <paramref name="baseline"/> (before the baseline learns from it).
@@ -38,18 +39,31 @@ public struct SpikeJudgement
     /// least <paramref name="minRelativeChange"/> times the median, so that a tight baseline does not fire on a small
     /// absolute move.
     /// </summary>
-    public void Consider(string feature, double observed, RobustBaseline baseline, double threshold, double minRelativeChange, double extremeFactor)
+    public void Consider(string feature, double observed, RobustBaseline baseline, double threshold, double minRelativeChange, double extremeFactor) =>
+        Consider(feature, observed, baseline, threshold, minRelativeChange, extremeFactor, logScale: false);
+
+    /// <summary>
+    /// As above; with <paramref name="logScale"/> the baseline holds ln x and the distance is (ln x − median) / spread
+    /// (a multiplicative move, right for heavy-tailed positive features), while the explanation keeps raw units for the
+    /// observation and the baseline (e^median) and log units for the spread.
+    /// </summary>
+    public void Consider(string feature, double observed, RobustBaseline baseline, double threshold, double minRelativeChange, double extremeFactor, bool logScale)
     {
         ArgumentNullException.ThrowIfNull(baseline);
-        if (!baseline.IsWarm || !double.IsFinite(observed))
+        if (!baseline.IsWarm || !double.IsFinite(observed) || (logScale && !(observed > 0)))
         {
             return;
         }
 
         Judged = true;
         var median = baseline.Median;
-        var spread = baseline.Spread;
-        var distance = (observed - median) / spread;
+        var spread = logScale ? baseline.UpperSpread : baseline.Spread;
+        var distance = ((logScale ? Math.Log(observed) : observed) - median) / spread;
+        if (logScale)
+        {
+            median = Math.Exp(median);
+        }
+
         if (distance < threshold || observed < minRelativeChange * median)
         {
             return;
@@ -69,13 +83,14 @@ public struct SpikeJudgement
         Median = median;
         Spread = spread;
         Distance = distance;
+        _method = logScale ? Finding.RobustLogZ : Finding.RobustZ;
     }
 
     /// <summary>The explanation of the most severe feature.</summary>
     public readonly AnomalyExplanation ToExplanation() => ToFinding().ToExplanation();
 
     /// <summary>The most severe feature as a <see cref="Finding"/> (robust z).</summary>
-    public readonly Finding ToFinding() => new(Feature ?? string.Empty, Observed, Median, Spread, Distance, Finding.RobustZ);
+    public readonly Finding ToFinding() => new(Feature ?? string.Empty, Observed, Median, Spread, Distance, _method ?? Finding.RobustZ);
 }
 
 /// <summary>
@@ -86,6 +101,9 @@ public readonly record struct Finding(string Feature, double Observed, double Ba
 {
     /// <summary>Distance in robust spreads above the median.</summary>
     public const string RobustZ = "robust_z";
+
+    /// <summary>Distance in log-scale robust spreads above the median of ln x (Baseline reported as e^median).</summary>
+    public const string RobustLogZ = "robust_log_z";
 
     /// <summary>Accumulated shift (CUSUM sum) in spreads.</summary>
     public const string Cusum = "cusum";

@@ -13,7 +13,7 @@ namespace AgentSentinel.Detection.Detectors;
 /// <see cref="AnomalyExplanation.Observed"/> is that trace's value (for the per-call feature: its largest call).
 /// </remarks>
 public sealed class TokenSpikeDetector(DetectionOptions options)
-    : TraceAndCallSpikeDetector(AnomalyKinds.TokenSpike, FeatureNames.TokensPerTrace, FeatureNames.TokensPerLlmCall, options?.TokenSpreadFloor ?? 0, options!)
+    : TraceAndCallSpikeDetector(AnomalyKinds.TokenSpike, FeatureNames.TokensPerTrace, FeatureNames.TokensPerLlmCall, options!)
 {
     protected override bool Applies(in TraceFeatures features) => features.HasTokens;
 

@@ -19,17 +19,17 @@ public abstract class TraceAndCallSpikeDetector : IAgentDetector
     private readonly RobustBaseline _perTrace;
     private readonly RobustBaseline _perCall;
 
-    protected TraceAndCallSpikeDetector(string kind, string traceFeature, string callFeature, double spreadFloor, DetectionOptions options)
+    protected TraceAndCallSpikeDetector(string kind, string traceFeature, string callFeature, DetectionOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options;
         _traceFeature = traceFeature;
         _callFeature = callFeature;
-        _perTrace = options.CreateBaseline(spreadFloor);
-        _perCall = options.CreateBaseline(spreadFloor);
+        _perTrace = options.CreateLogBaseline();
+        _perCall = options.CreateLogBaseline();
         Kind = kind;
         Episode = new SpikeEpisode(kind, options);
-        Baselines = [new FeatureBaseline(traceFeature, _perTrace), new FeatureBaseline(callFeature, _perCall)];
+        Baselines = [new FeatureBaseline(traceFeature, _perTrace, LogScale: true), new FeatureBaseline(callFeature, _perCall, LogScale: true)];
     }
 
     /// <inheritdoc />
@@ -52,15 +52,34 @@ public abstract class TraceAndCallSpikeDetector : IAgentDetector
         var perTrace = TraceValue(features);
         var calls = CallValues(features);
         var judgement = default(SpikeJudgement);
-        judgement.Consider(_traceFeature, perTrace, _perTrace, _options.TraceThreshold, _options.MinRelativeChange, _options.ExtremeFactor);
+        judgement.Consider(_traceFeature, perTrace, _perTrace, _options.TraceThreshold, _options.MinRelativeChange, _options.ExtremeFactor, logScale: true);
         if (!calls.IsEmpty)
         {
-            judgement.Consider(_callFeature, LargestCall(features), _perCall, _options.CallThreshold, _options.MinRelativeChange, _options.ExtremeFactor);
+            judgement.Consider(_callFeature, LargestCall(features), _perCall, _options.CallThreshold, _options.MinRelativeChange, _options.ExtremeFactor, logScale: true);
         }
 
         var anomaly = Episode.Step(trace, judgement);
-        _perTrace.Add(perTrace);
-        _perCall.AddRange(calls);
+        if (perTrace > 0)
+        {
+            _perTrace.Add(Math.Log(perTrace));
+        }
+
+        if (!calls.IsEmpty)
+        {
+            // All calls of one trace enter clipped against the baseline as it stood before the trace.
+            Span<double> logs = calls.Length <= 256 ? stackalloc double[calls.Length] : new double[calls.Length];
+            var n = 0;
+            foreach (var value in calls)
+            {
+                if (value > 0)
+                {
+                    logs[n++] = Math.Log(value);
+                }
+            }
+
+            _perCall.AddRange(logs[..n]);
+        }
+
         return anomaly;
     }
 

@@ -41,7 +41,7 @@ public sealed class MultivariateOptions
     public double FalsePositiveBudget { get; set; } = 0.001;
 
     /// <summary>The calibrated residual-norm threshold is multiplied by this (covers the in-sample optimism of the fit).</summary>
-    public double ThresholdMargin { get; set; } = 1.25;
+    public double ThresholdMargin { get; set; } = 2.0;
 
     /// <summary>The residual-norm threshold is at least this many robust scales (guards a near-perfect fit).</summary>
     public double MinResidualThreshold { get; set; } = 3.0;

@@ -28,7 +28,10 @@ public sealed class LatencySpikeDetectorTests
 
         Assert.NotNull(anomaly);
         Assert.Equal(AnomalyKinds.LatencySpike, anomaly.Kind);
-        Assert.Equal(new AnomalyExplanation(FeatureNames.LlmCallLatencyMs, 9000, 500, 25, 340), anomaly.Explanation);
+        Assert.Equal(FeatureNames.LlmCallLatencyMs, anomaly.Explanation.Feature);
+        Assert.Equal(9000, anomaly.Explanation.Observed);
+        Assert.Equal(500, anomaly.Explanation.Baseline, 6);
+        Assert.Equal(Math.Log(18) / 0.1, anomaly.Explanation.Distance, 6);
         Assert.Equal(slow.CompletedAtUnixNano, anomaly.DetectedAtUnixNano);
     }
 
@@ -46,6 +49,9 @@ public sealed class LatencySpikeDetectorTests
 
         var anomaly = Observe(detector, ToolOnly(40, 60_000));
         Assert.NotNull(anomaly);
-        Assert.Equal(new AnomalyExplanation(FeatureNames.TraceDurationMs, 60_000, 2000, 100, 580), anomaly.Explanation);
+        Assert.Equal(FeatureNames.TraceDurationMs, anomaly.Explanation.Feature);
+        Assert.Equal(60_000, anomaly.Explanation.Observed);
+        Assert.Equal(2000, anomaly.Explanation.Baseline, 6);
+        Assert.Equal(Math.Log(30) / 0.1, anomaly.Explanation.Distance, 6);
     }
 }

@@ -11,7 +11,7 @@ public sealed class TokenSpikeDetectorTests
     private readonly DetectionOptions _options = new();
     private int _next;
 
-    /// <summary>Warms the detector on traces of 990/1000/1010 tokens: median 1000, spread 50 (the 5 % floor).</summary>
+    /// <summary>Warms the detector on traces of 990/1000/1010 tokens: log median ln 1000, log spread 0.1 (the floor).</summary>
     private TokenSpikeDetector Warm(int traces = 40)
     {
         var detector = new TokenSpikeDetector(_options);
@@ -39,27 +39,32 @@ public sealed class TokenSpikeDetectorTests
         Assert.Equal("a", anomaly.Agent);
         Assert.Equal(AnomalyKinds.TokenSpike, anomaly.Kind);
         Assert.Equal(spike.CompletedAtUnixNano, anomaly.DetectedAtUnixNano);
-        Assert.Equal(new AnomalyExplanation(FeatureNames.TokensPerTrace, 10_000, 1000, 50, 180), anomaly.Explanation);
-        Assert.Equal(180, anomaly.Score);
+        Assert.Equal(FeatureNames.TokensPerTrace, anomaly.Explanation.Feature);
+        Assert.Equal(10_000, anomaly.Explanation.Observed);
+        Assert.Equal(1000, anomaly.Explanation.Baseline, 6);
+        Assert.Equal(0.1, anomaly.Explanation.Spread, 12);
+        Assert.Equal(Math.Log(10) / 0.1, anomaly.Explanation.Distance, 6);
+        Assert.Equal("robust_log_z", anomaly.Explanation.Method);
+        Assert.Equal(anomaly.Explanation.Distance, anomaly.Score);
         Assert.Equal([spike.TraceId.ToString()], anomaly.TraceIds);
         Assert.Matches("^[0-9a-f]{32}$", anomaly.TraceIds[0]);
-        Assert.Equal("tokens_per_trace 10000 vs baseline 1000 (spread 50): 180.0 spreads above", anomaly.Explanation.Summary);
+        Assert.Equal("tokens_per_trace 10000 vs baseline 1000 (robust_log_z 23.0)", anomaly.Explanation.Summary);
     }
 
     [Fact]
     public void A_moderate_spike_needs_a_second_one_within_the_confirmation_window()
     {
         var detector = Warm();
-        var first = Simple(_next++, 1600); // 12 spreads: beyond 6, below the extreme 18
+        var first = Simple(_next++, 2000); // ln 2 / 0.1 = 6.9 log spreads: beyond 5, below the extreme 10
         Assert.Null(Observe(detector, first));
         Assert.Null(Next(detector, 1000));
-        var second = Simple(_next++, 1700);
+        var second = Simple(_next++, 2200);
 
         var anomaly = Observe(detector, second);
 
         Assert.NotNull(anomaly);
-        Assert.Equal(1700, anomaly.Explanation.Observed);
-        Assert.Equal(14, anomaly.Explanation.Distance);
+        Assert.Equal(2200, anomaly.Explanation.Observed);
+        Assert.Equal(Math.Log(2.2) / 0.1, anomaly.Explanation.Distance, 6);
         Assert.Equal([first.TraceId.ToString(), second.TraceId.ToString()], anomaly.TraceIds);
     }
 
@@ -69,7 +74,7 @@ public sealed class TokenSpikeDetectorTests
         var detector = Warm();
         for (var round = 0; round < 5; round++)
         {
-            Assert.Null(Next(detector, 1600));
+            Assert.Null(Next(detector, 2000));
             for (var i = 0; i < 3; i++)
             {
                 Assert.Null(Next(detector, 1000));
@@ -102,15 +107,14 @@ public sealed class TokenSpikeDetectorTests
     [Fact]
     public void A_large_distance_on_a_tight_baseline_needs_the_minimum_relative_change()
     {
-        _options.RelativeSpreadFloor = 0;
-        _options.TokenSpreadFloor = 1;
+        _options.LogSpreadFloor = 0.001;
         var detector = new TokenSpikeDetector(_options);
         for (var i = 0; i < 40; i++)
         {
             Assert.Null(Next(detector, 1000));
         }
 
-        // 1400 is 400 spreads above a constant 1000 but only 1.4x: not a spike.
+        // 1400 is 336 log spreads above a constant 1000 but only 1.4x: not a spike.
         for (var i = 0; i < 10; i++)
         {
             Assert.Null(Next(detector, 1400));
@@ -160,7 +164,7 @@ public sealed class TokenSpikeDetectorTests
         }
 
         var perTrace = detector.Baselines.Single(b => b.Feature == FeatureNames.TokensPerTrace).Baseline;
-        Assert.InRange(perTrace.Median, 1000, 1010);
+        Assert.InRange(Math.Exp(perTrace.Median), 1000, 1010); // the baseline holds ln x
     }
 
     [Fact]
@@ -193,11 +197,15 @@ public sealed class TokenSpikeDetectorTests
             Assert.Null(Observe(detector, Trace(_next++, 3000, 100, 200, 200, 200, 200, 200)));
         }
 
-        // Same total (1000 tokens), but one call takes 800 of them: per-call median 200, spread 10 (absolute floor).
-        var anomaly = Observe(detector, Trace(_next++, 3000, 100, 800, 50, 50, 50, 50));
+        // One call takes 2000 tokens: ln 10 / 0.1 = 23 log spreads above the per-call median of 200, past the extreme
+        // (2 × 8); the trace total (2200) is only 7.9 spreads above its own median, so the call explains it.
+        var anomaly = Observe(detector, Trace(_next++, 3000, 100, 2000, 50, 50, 50, 50));
 
         Assert.NotNull(anomaly);
-        Assert.Equal(new AnomalyExplanation(FeatureNames.TokensPerLlmCall, 800, 200, 10, 60), anomaly.Explanation);
+        Assert.Equal(FeatureNames.TokensPerLlmCall, anomaly.Explanation.Feature);
+        Assert.Equal(2000, anomaly.Explanation.Observed);
+        Assert.Equal(200, anomaly.Explanation.Baseline, 6);
+        Assert.Equal(Math.Log(10) / 0.1, anomaly.Explanation.Distance, 6);
     }
 
     [Fact]

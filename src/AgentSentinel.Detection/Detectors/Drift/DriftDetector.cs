@@ -28,7 +28,7 @@ public enum DriftDirection
 /// <list type="bullet">
 /// <item>After warm-up the baseline learns one value in <see cref="DriftOptions.LearnEvery"/>, and only while the sum is
 /// below h/2: its window then spans about a thousand traces, so a creep cannot drag its own reference along.</item>
-/// <item>A signal needs the recent level (EWMA of ln x, half-life 10 traces) to sit at least
+/// <item>A signal needs the recent level (EWMA of ln x, half-life 20 traces) to sit at least
 /// <see cref="DriftOptions.MinRelativeShift"/> above the median: an effect worth an operator's time.</item>
 /// <item>A crossing whose effect is too small restarts the sum and lets the baseline learn the new level.</item>
 /// <item>After a signal the baseline is cleared and warms up again on the new level (a change detector restarts at the
@@ -50,6 +50,10 @@ public sealed class DriftDetector : IAgentDetector
     private Ewma _level;
     private int _recentCount;
     private long _eligible;
+    private Ewma _blockMean = new(Ewma.AlphaForHalfLife(300));
+    private Ewma _blockSquare = new(Ewma.AlphaForHalfLife(300));
+    private double _blockSum;
+    private int _blockCount;
 
     /// <param name="kind">The anomaly kind emitted.</param>
     /// <param name="feature">The feature's name in explanations.</param>
@@ -78,7 +82,7 @@ public sealed class DriftDetector : IAgentDetector
         _baseline = new RobustBaseline(
             options.WindowSize, options.WarmupSamples, 0, direction == DriftDirection.LogUpward ? _drift.MinLogSpread : minSpread, options.WinsorizeSpreads);
         _cusum = new Cusum(_drift.K, _drift.H, _drift.Clip);
-        _level = new Ewma(Ewma.AlphaForHalfLife(10));
+        _level = new Ewma(Ewma.AlphaForHalfLife(20));
         _maxExemplars = options.MaxExemplars;
         _recent = new TraceId[options.MaxExemplars];
         Baselines = [new FeatureBaseline(direction == DriftDirection.LogUpward ? "log_" + feature : feature, _baseline)];
@@ -115,11 +119,11 @@ public sealed class DriftDetector : IAgentDetector
         }
 
         var median = _baseline.Median;
-        var spread = _baseline.Spread;
+        var spread = upward ? _baseline.UpperSpread : _baseline.Spread;
         _level.Add(log);
         Remember(trace.TraceId);
-        var z = (log - median) / spread;
-        var crossed = _cusum.Add(upward ? z : -z);
+        var z = Math.Clamp(upward ? (log - median) / spread : (median - log) / spread, -_drift.Clip, _drift.Clip);
+        var crossed = AddToBlock(z, out var blockMean);
         var effect = upward ? _level.Value - median : median - _level.Value;
         if (crossed && effect >= _minEffect)
         {
@@ -135,11 +139,15 @@ public sealed class DriftDetector : IAgentDetector
             _baseline.Clear();
             _cusum.Reset();
             _level.Reset();
+            _blockMean.Reset();
+            _blockSquare.Reset();
+            _blockSum = 0;
+            _blockCount = 0;
             _recentCount = 0;
             return anomaly;
         }
 
-        if (crossed)
+        if (crossed && effect < _minEffect)
         {
             // Significant but too small to matter: the small shift is the new normal.
             _cusum.Reset();
@@ -150,7 +158,44 @@ public sealed class DriftDetector : IAgentDetector
             _baseline.Add(log);
         }
 
+
+
         return null;
+    }
+
+    /// <summary>
+    /// Batch means: the clipped z of <see cref="DriftOptions.BlockSize"/> traces are averaged, and the block mean is
+    /// standardised by the mean and deviation of earlier block means (slow EWMAs, half-life 300 blocks) before it
+    /// enters the CUSUM. Averaging makes skewed or two-humped features (a router mixing a cheap and a dear model)
+    /// near-normal, and the learnt centre removes their bias, so the sum's false-alarm rate holds for real agents and
+    /// not only for normal data. Before 20 blocks: centre 0, deviation 1/√B.
+    /// </summary>
+    /// <returns>Whether the sum crossed h at the end of this block (false inside a block).</returns>
+    private bool AddToBlock(double z, out double blockMean)
+    {
+        _blockSum += z;
+        if (++_blockCount < _drift.BlockSize)
+        {
+            blockMean = double.NaN;
+            return false;
+        }
+
+        blockMean = _blockSum / _blockCount;
+        _blockSum = 0;
+        _blockCount = 0;
+        double centre = 0, deviation = 1 / Math.Sqrt(_drift.BlockSize);
+        if (_blockMean.Count >= 20)
+        {
+            centre = _blockMean.Value;
+            deviation = Math.Max(Math.Sqrt(Math.Max(_blockSquare.Value - (centre * centre), 0)), 0.5 / Math.Sqrt(_drift.BlockSize));
+        }
+
+        // Every block teaches the centre and deviation, clipped to ±4 deviations: learning only quiet blocks would
+        // truncate the distribution, shrink the deviation and make the sum fire on normal traffic.
+        var learnt = Math.Clamp(blockMean, centre - (4 * deviation), centre + (4 * deviation));
+        _blockMean.Add(learnt);
+        _blockSquare.Add(learnt * learnt);
+        return _cusum.Add((blockMean - centre) / deviation);
     }
 
     private void Remember(TraceId trace)

@@ -1,9 +1,10 @@
 namespace AgentSentinel.Detection.Detectors.Drift;
 
 /// <summary>
-/// The level-shift and creep detectors (<c>Detection:Drift</c>): a CUSUM on the log scale against the agent's robust
-/// baseline. The defaults give about one false signal per 40 000 traces on a normal log feature and signal a shift of
-/// 0.8 spreads (≈ +50 % for a log-spread of 0.5) after about 30 traces.
+/// The level-shift and creep detectors (<c>Detection:Drift</c>): a CUSUM of standardised batch means (blocks of 8
+/// traces) of the log-scale z against the agent's robust baseline. With k = 0.5 and h = 8 on standardised block means
+/// the average run to a false signal is about 19 000 blocks (150 000 traces) and a shift of 0.8 spreads per trace
+/// (≈ +50 % for a log-spread of 0.5) is signalled after about 5 blocks (40 traces).
 /// </summary>
 public sealed class DriftOptions
 {
@@ -11,10 +12,13 @@ public sealed class DriftOptions
     public bool Enabled { get; set; } = true;
 
     /// <summary>Allowance k, in log-scale spreads per trace.</summary>
-    public double K { get; set; } = 0.25;
+    public double K { get; set; } = 0.5;
 
     /// <summary>Decision interval h, in log-scale spreads.</summary>
-    public double H { get; set; } = 16;
+    public double H { get; set; } = 8;
+
+    /// <summary>Traces per batch mean.</summary>
+    public int BlockSize { get; set; } = 8;
 
     /// <summary>Clip of the standardised value entering the sum.</summary>
     public double Clip { get; set; } = 3;
@@ -55,6 +59,11 @@ public sealed class DriftOptions
         if (!(MinLogSpread is > 0 and <= 10))
         {
             yield return $"{prefix}{nameof(MinLogSpread)} must be in (0, 10] (was {MinLogSpread})";
+        }
+
+        if (BlockSize is < 1 or > 1000)
+        {
+            yield return $"{prefix}{nameof(BlockSize)} must be between 1 and 1000 (was {BlockSize})";
         }
 
         if (LearnEvery is < 1 or > 1000)

@@ -19,8 +19,11 @@ public sealed class RateOptions
     /// <summary>Fewest events in a window for it to count.</summary>
     public int MinEvents { get; set; } = 4;
 
-    /// <summary>The recent share must exceed the baseline share by at least this much (absolute).</summary>
-    public double MinShareIncrease { get; set; } = 0.03;
+    /// <summary>The recent share must exceed the baseline share by at least this much (absolute)…</summary>
+    public double MinShareIncrease { get; set; } = 0.01;
+
+    /// <summary>…and be at least this multiple of it.</summary>
+    public double MinShareRatio { get; set; } = 2;
 
     /// <summary>Trials the baseline needs before anything is judged.</summary>
     public int MinBaselineTrials { get; set; } = 200;
@@ -62,6 +65,11 @@ public sealed class RateOptions
         if (!(MinShareIncrease is >= 0 and < 1))
         {
             yield return $"{prefix}{nameof(MinShareIncrease)} must be in [0, 1) (was {MinShareIncrease})";
+        }
+
+        if (!(MinShareRatio is >= 1 and <= 1000))
+        {
+            yield return $"{prefix}{nameof(MinShareRatio)} must be between 1 and 1000 (was {MinShareRatio})";
         }
 
         if (MinBaselineTrials is < 10 or > 1_000_000)

@@ -20,7 +20,8 @@ public delegate (int Trials, int Events) TrialSelector(in TraceFeatures features
 /// last w trials is computed under Beta(events + ½, non-events + ½) rather than a point estimate: a baseline of few
 /// trials asks for more evidence. Nothing is judged before <see cref="RateOptions.MinBaselineTrials"/>.</item>
 /// <item>Significance alone is not enough: the window needs <see cref="RateOptions.MinEvents"/> events and a share at
-/// least <see cref="RateOptions.MinShareIncrease"/> above the baseline's.</item>
+/// least <see cref="RateOptions.MinShareIncrease"/> above and <see cref="RateOptions.MinShareRatio"/> times the
+/// baseline's.</item>
 /// <item>One anomaly per episode: after a signal the baseline stops learning, and the episode ends when every
 /// window's p-value rises above <see cref="RateOptions.RearmPValue"/>: every window looks normal again.</item>
 /// </list>
@@ -166,7 +167,7 @@ public sealed class RateSurgeDetector : IAgentDetector
             tested++;
             var share = (double)events / w;
             var p = 1d;
-            if (events >= _options.MinEvents && share >= p0 + _options.MinShareIncrease)
+            if (events >= _options.MinEvents && share >= Math.Max(p0 + _options.MinShareIncrease, p0 * _options.MinShareRatio))
             {
                 p = SpecialFunctions.BetaBinomialUpperTail(events, w, a, b);
             }
