@@ -37,7 +37,7 @@ public sealed class PriceCatalogueTests
     }
 
     [Theory]
-    // Model strings seen in the fixture captures (/work/shared/data/genai-spans).
+    // Model strings seen in the fixture captures (../shared/data/genai-spans).
     [InlineData("gpt-4o-mini-2024-07-18", "gpt-4o-mini")]
     [InlineData("gpt-4o-2024-08-06", "gpt-4o")]
     [InlineData("gpt-4.1-2025-04-14", "gpt-4.1")]

@@ -12,22 +12,7 @@ public sealed class DriftDetectorTests
     private static DriftDetector Tokens(DetectionOptions? options = null) =>
         new(AnomalyKinds.TokenDrift, FeatureNames.TokensPerTrace, static (in f) => f.HasTokens ? f.TotalTokens : double.NaN, options ?? new DetectionOptions());
 
-    private static List<(int Trace, Anomaly Anomaly)> Run(IAgentDetector detector, IEnumerable<AgentTrace> traces)
-    {
-        var found = new List<(int, Anomaly)>();
-        var n = 0;
-        foreach (var trace in traces)
-        {
-            if (detector.Observe(trace, TraceFeatures.Compute(trace)) is { } anomaly)
-            {
-                found.Add((n, anomaly));
-            }
-
-            n++;
-        }
-
-        return found;
-    }
+    private static List<(int Trace, Anomaly Anomaly)> Run(IAgentDetector detector, IEnumerable<AgentTrace> traces) => DetectorRun.Run(detector, traces);
 
     [Fact]
     public void Steady_traffic_gives_no_signal_over_twenty_thousand_traces()

@@ -9,22 +9,7 @@ namespace AgentSentinel.Detection.Tests.Detectors.Patterns;
 
 public sealed class PatternDetectorTests
 {
-    private static List<(int Trace, Anomaly Anomaly)> Run(IAgentDetector detector, IEnumerable<AgentTrace> traces)
-    {
-        var found = new List<(int, Anomaly)>();
-        var n = 0;
-        foreach (var trace in traces)
-        {
-            if (detector.Observe(trace, TraceFeatures.Compute(trace)) is { } anomaly)
-            {
-                found.Add((n, anomaly));
-            }
-
-            n++;
-        }
-
-        return found;
-    }
+    private static List<(int Trace, Anomaly Anomaly)> Run(IAgentDetector detector, IEnumerable<AgentTrace> traces) => DetectorRun.Run(detector, traces);
 
     private static AgentTrace Looping(int n, int repeats)
     {

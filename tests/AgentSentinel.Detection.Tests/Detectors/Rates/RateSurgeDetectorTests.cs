@@ -11,22 +11,7 @@ public sealed class RateSurgeDetectorTests
     private static RateSurgeDetector Length(DetectionOptions? options = null) =>
         new(AnomalyKinds.LengthSurge, "finish_length_share", static (in f) => (f.LlmCalls, f.TruncatedCalls), options ?? new DetectionOptions());
 
-    private static List<(int Trace, Anomaly Anomaly)> Run(RateSurgeDetector detector, IEnumerable<AgentTrace> traces)
-    {
-        var found = new List<(int, Anomaly)>();
-        var n = 0;
-        foreach (var trace in traces)
-        {
-            if (detector.Observe(trace, TraceFeatures.Compute(trace)) is { } anomaly)
-            {
-                found.Add((n, anomaly));
-            }
-
-            n++;
-        }
-
-        return found;
-    }
+    private static List<(int Trace, Anomaly Anomaly)> Run(RateSurgeDetector detector, IEnumerable<AgentTrace> traces) => DetectorRun.Run(detector, traces);
 
     [Fact]
     public void The_benign_base_rate_gives_no_signal_over_thirty_thousand_traces()
