@@ -166,15 +166,12 @@ public sealed class RateSurgeDetector : IAgentDetector
 
             tested++;
             var share = (double)events / w;
-            var p = 1d;
-            if (events >= _options.MinEvents && share >= Math.Max(p0 + _options.MinShareIncrease, p0 * _options.MinShareRatio))
-            {
-                p = SpecialFunctions.BetaBinomialUpperTail(events, w, a, b);
-            }
-            else if (InEpisode && share > p0)
-            {
-                p = SpecialFunctions.BetaBinomialUpperTail(events, w, a, b);
-            }
+            // Armed: only a window with enough events and a large enough share is tested. In an episode every window
+            // above the baseline share is, so that the episode ends only when all of them look normal again.
+            var worthTesting = InEpisode
+                ? share > p0
+                : events >= _options.MinEvents && share >= Math.Max(p0 + _options.MinShareIncrease, p0 * _options.MinShareRatio);
+            var p = worthTesting ? SpecialFunctions.BetaBinomialUpperTail(events, w, a, b) : 1d;
 
             if (p < best)
             {
