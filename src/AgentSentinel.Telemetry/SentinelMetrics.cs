@@ -71,6 +71,39 @@ public static class SentinelMetrics
     public static readonly Gauge AgentsInFallback = Metrics.CreateGauge(
         "agentsentinel_agents_in_fallback", "Agents whose flag currently routes away from primary.");
 
+    public static readonly Counter RemediationTransitions = Metrics.CreateCounter(
+        "agentsentinel_remediation_transitions_total", "Incident lifecycle transitions, by the state entered (fallback, probe, primary) and cause.",
+        new CounterConfiguration { LabelNames = ["to", "cause"] });
+
+    public static readonly Counter RemediationsSuppressed = Metrics.CreateCounter(
+        "agentsentinel_remediations_suppressed_total", "Decisions not written because a safety limit held them (blast_radius, flip_rate, kill_switch).",
+        new CounterConfiguration { LabelNames = ["limit"] });
+
+    public static readonly Counter RemediationsDryRun = Metrics.CreateCounter(
+        "agentsentinel_remediations_dry_run_total", "Decisions taken in dry run: audited, not written.");
+
+    public static readonly Gauge AgentsInProbe = Metrics.CreateGauge(
+        "agentsentinel_agents_in_probe", "Agents whose flag currently sends a share of traffic back to primary (route=probe).");
+
+    public static readonly Gauge KillSwitchEngaged = Metrics.CreateGauge(
+        "agentsentinel_kill_switch_engaged", "1 while the global kill switch holds every automated remediation, else 0.");
+
+    public static readonly Counter PolicyReloads = Metrics.CreateCounter(
+        "agentsentinel_policy_reloads_total", "Policy file (re)loads, by outcome (applied, rejected: the previous policies stay in force).",
+        new CounterConfiguration { LabelNames = ["outcome"] });
+
+    public static readonly Counter AdminRequests = Metrics.CreateCounter(
+        "agentsentinel_admin_requests_total", "Admin API requests, by operation and outcome (done, unchanged, not_found, invalid, unauthorized).",
+        new CounterConfiguration { LabelNames = ["operation", "outcome"] });
+
+    // ---- alerting ------------------------------------------------------------------------------------------
+    public static readonly Counter AlertsSent = Metrics.CreateCounter(
+        "agentsentinel_alerts_sent_total", "Alert posts to Alertmanager, by outcome (delivered, failed), summed over URLs.",
+        new CounterConfiguration { LabelNames = ["outcome"] });
+
+    public static readonly Gauge AlertsFiring = Metrics.CreateGauge(
+        "agentsentinel_alerts_firing", "Incident alerts AgentSentinel is keeping alive in Alertmanager.");
+
     public static readonly Gauge RedisConnected = Metrics.CreateGauge(
         "agentsentinel_redis_connected", "1 while the flag store's interactive connection to Redis is up, else 0 (alert on 0 for a while).");
 
@@ -98,6 +131,21 @@ public static class SentinelMetrics
         foreach (var kind in AnomalyKinds.All)
         {
             AnomaliesDetected.WithLabels(kind);
+        }
+
+        foreach (var limit in (string[])["blast_radius", "flip_rate", "kill_switch"])
+        {
+            RemediationsSuppressed.WithLabels(limit);
+        }
+
+        foreach (var outcome in (string[])["applied", "rejected"])
+        {
+            PolicyReloads.WithLabels(outcome);
+        }
+
+        foreach (var outcome in (string[])["delivered", "failed"])
+        {
+            AlertsSent.WithLabels(outcome);
         }
 
         foreach (var route in Enum.GetValues<FlagRoute>())
