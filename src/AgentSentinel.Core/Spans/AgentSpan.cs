@@ -46,6 +46,12 @@ public record struct AgentSpan
     /// <summary>The best relevance score among the retrieved documents (null = not reported).</summary>
     public double? RetrievalTopScore { get; set; }
 
+    /// <summary>The route that served the span, when the agent tags it (<c>agentsentinel.route</c>).</summary>
+    public SpanRouteHint RouteHint { get; set; }
+
+    /// <summary>The attributes of the span's resource (shared by every span of the resource; never null once decoded).</summary>
+    public ResourceAttributes? Resource { get; set; }
+
     /// <summary>Status ERROR, or an error.type / exception event.</summary>
     public bool IsError { get; set; }
     /// <summary>error.type or the exception type; a class name, never a message.</summary>
