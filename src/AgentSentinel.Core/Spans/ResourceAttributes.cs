@@ -9,6 +9,7 @@ namespace AgentSentinel.Core.Spans;
 /// Decoders share one instance among every span of a resource (and intern repeated resources), so it costs nothing per span.
 /// Used by remediation policies to select agents; never exported as metric labels.
 /// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1710:Identifiers should have correct suffix", Justification = "Named after the OTLP resource it mirrors.")]
 public sealed class ResourceAttributes : IReadOnlyCollection<KeyValuePair<string, string>>
 {
     public const int MaxCount = 32;
