@@ -1,3 +1,4 @@
+using AgentSentinel.Core.Remediation;
 using Microsoft.Extensions.Logging;
 
 namespace AgentSentinel.Actors;
@@ -29,11 +30,11 @@ internal static partial class Log
     public static partial void ObserverFailed(ILogger logger, string observer, string callback, Exception exception);
 
     // ---- remediation (2020–2039) --------------------------------------------------------------------------------------
-    [LoggerMessage(EventId = 2020, Level = LogLevel.Information, Message = "Incident {Incident} opened ({Kind}); flag write {Writes}")]
-    public static partial void IncidentOpened(ILogger logger, string incident, string kind, bool writes);
+    [LoggerMessage(EventId = 2020, Level = LogLevel.Information, Message = "Incident {Incident} ({Kind}): {Change} by {Cause}, phase {Phase}, dry run {DryRun}")]
+    public static partial void IncidentStep(ILogger logger, string incident, string kind, IncidentChange change, string cause, string phase, bool dryRun);
 
-    [LoggerMessage(EventId = 2021, Level = LogLevel.Information, Message = "Incident {Incident} ended: TTL expired in event time")]
-    public static partial void IncidentExpired(ILogger logger, string incident);
+    [LoggerMessage(EventId = 2021, Level = LogLevel.Information, Message = "Remediation resumed {Incidents} incidents and pins from the store (kill switch {KillSwitch}); {Unreadable} saved states could not be read")]
+    public static partial void RemediationRestored(ILogger logger, int incidents, bool killSwitch, int unreadable);
 
     [LoggerMessage(EventId = 2022, Level = LogLevel.Warning, Message = "Flag write for incident {Incident} failed (attempt {Attempt}); retrying in {Delay}")]
     public static partial void FlagWriteFailed(ILogger logger, string incident, int attempt, TimeSpan delay, Exception exception);
@@ -48,6 +49,21 @@ internal static partial class Log
     public static partial void FlagsReasserted(ILogger logger, int count);
 
     // ---- Akka's own log (2090) -------------------------------------------------------------------------------------------
+    [LoggerMessage(EventId = 2026, Level = LogLevel.Warning, Message = "Remediation state could not be loaded from the store (attempt {Attempt}); retrying")]
+    public static partial void RestoreFailed(ILogger logger, int attempt, Exception exception);
+
+    [LoggerMessage(EventId = 2027, Level = LogLevel.Error, Message = "Remediation state could not be loaded after {Attempts} attempts: starting without it (incidents in force before the restart lapse at their expires_at)")]
+    public static partial void RestoreAbandoned(ILogger logger, int attempts);
+
+    [LoggerMessage(EventId = 2028, Level = LogLevel.Warning, Message = "Audit entry ({Outcome}) for incident {Incident} could not be written")]
+    public static partial void AuditFailed(ILogger logger, string outcome, string incident, Exception exception);
+
+    [LoggerMessage(EventId = 2029, Level = LogLevel.Warning, Message = "Kill switch could not be stored (attempt {Attempt}); retrying in {Delay}")]
+    public static partial void KillSwitchWriteFailed(ILogger logger, int attempt, TimeSpan delay, Exception exception);
+
+    [LoggerMessage(EventId = 2030, Level = LogLevel.Information, Message = "Policies applied: {Count} policies from {Source} ({Fingerprint})")]
+    public static partial void PoliciesApplied(ILogger logger, int count, string source, string fingerprint);
+
     [LoggerMessage(EventId = 2090, Message = "[{Source}] {AkkaMessage}")]
     public static partial void AkkaEvent(ILogger logger, LogLevel level, string source, string akkaMessage, Exception? exception);
 }

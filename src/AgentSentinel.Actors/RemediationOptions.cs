@@ -11,17 +11,17 @@ public sealed class RemediationOptions
     /// <summary>Decide and report every action, but write nothing to the flag store.</summary>
     public bool DryRun { get; set; }
 
-    /// <summary>The fallback named in a flag when no per-kind fallback is configured.</summary>
-    public string DefaultFallback { get; set; } = "safe-model";
-
-    /// <summary>Per anomaly kind (e.g. <c>token_spike</c>), the fallback to name instead of <see cref="DefaultFallback"/>.</summary>
-    public Dictionary<string, string> FallbackByKind { get; set; } = new(StringComparer.Ordinal);
-
     /// <summary>
-    /// How long an incident keeps an agent on its fallback. In event time for the decision log (a <c>ttl_expired</c>
-    /// action at opened + TTL); in wall-clock time for the flag's <c>expires_at</c>, after which agents return to primary.
+    /// The policy file (YAML or JSON) that maps agents and anomaly kinds to actions, reloaded when it changes; empty: the
+    /// default policy shipped in <c>deploy/policies.yaml</c>.
     /// </summary>
-    public TimeSpan FlagTtl { get; set; } = TimeSpan.FromMinutes(5);
+    public string? PolicyFile { get; set; }
+
+    /// <summary>How often (wall clock) flags in force are checked and renewed before their <c>expires_at</c>.</summary>
+    public TimeSpan RenewInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Attempts to load the saved remediation state at start before starting without it.</summary>
+    public int RestoreAttempts { get; set; } = 5;
 
     /// <summary>First delay before a failed flag write is retried; doubles on each failure up to <see cref="RetryMaxDelay"/>.</summary>
     public TimeSpan RetryInitialDelay { get; set; } = TimeSpan.FromMilliseconds(500);
@@ -32,30 +32,23 @@ public sealed class RemediationOptions
     /// <summary>A flag write that has not completed after this long counts as failed and is retried.</summary>
     public TimeSpan WriteTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>The fallback for an anomaly kind.</summary>
-    public string FallbackFor(string kind) =>
-        FallbackByKind.TryGetValue(kind, out var fallback) && !string.IsNullOrWhiteSpace(fallback) ? fallback : DefaultFallback;
-
     /// <summary>Every problem with these settings, each naming its key (empty when valid).</summary>
     public IEnumerable<string> Validate()
     {
         const string P = SectionName + ":";
-        if (string.IsNullOrWhiteSpace(DefaultFallback))
+        if (PolicyFile is { Length: > 0 } path && !File.Exists(path))
         {
-            yield return $"{P}{nameof(DefaultFallback)} is required";
+            yield return $"{P}{nameof(PolicyFile)}: no such file '{path}'";
         }
 
-        foreach (var (kind, fallback) in FallbackByKind)
+        if (RenewInterval < TimeSpan.FromMilliseconds(10) || RenewInterval > TimeSpan.FromMinutes(5))
         {
-            if (string.IsNullOrWhiteSpace(fallback))
-            {
-                yield return $"{P}{nameof(FallbackByKind)}:{kind} must name a fallback";
-            }
+            yield return $"{P}{nameof(RenewInterval)} must be between 00:00:00.01 and 00:05:00 (was {RenewInterval})";
         }
 
-        if (FlagTtl < TimeSpan.FromSeconds(1) || FlagTtl > TimeSpan.FromDays(7))
+        if (RestoreAttempts < 1)
         {
-            yield return $"{P}{nameof(FlagTtl)} must be between 00:00:01 and 7.00:00:00 (was {FlagTtl})";
+            yield return $"{P}{nameof(RestoreAttempts)} must be ≥ 1 (was {RestoreAttempts})";
         }
 
         if (RetryInitialDelay < TimeSpan.FromMilliseconds(1))

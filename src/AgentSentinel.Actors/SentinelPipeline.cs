@@ -6,6 +6,8 @@ using AgentSentinel.Core.Pipeline;
 using AgentSentinel.Core.Remediation;
 using AgentSentinel.Detection;
 using AgentSentinel.Detection.Detectors;
+using AgentSentinel.Remediation.Admin;
+using AgentSentinel.Remediation.Policies;
 using Akka.Actor;
 using Akka.Configuration;
 using Microsoft.Extensions.Logging;
@@ -24,6 +26,12 @@ public sealed class SentinelPipelineSettings
 
     /// <summary>Where fallback flags are written; null (replay) decides and reports without writing.</summary>
     public IFlagStore? FlagStore { get; init; }
+
+    /// <summary>
+    /// The policies (reloadable). Null: the pipeline loads <see cref="RemediationOptions.PolicyFile"/> (or the default policy)
+    /// itself, watches it, and disposes the provider when it stops.
+    /// </summary>
+    public PolicyProvider? Policies { get; init; }
 
     /// <summary>Told about every completed trace, baseline, anomaly and remediation action (from actor threads).</summary>
     public IReadOnlyList<SentinelObserver> Observers { get; init; } = [];
@@ -64,10 +72,18 @@ public sealed class SentinelPipeline : IAsyncDisposable
     private readonly IActorRef _remediation;
     private readonly Lock _gate = new();
     private readonly TimeSpan _flushTimeout;
+    private readonly PolicyProvider? _ownedPolicies;
+    private readonly PolicyProvider _policies;
+    private readonly Action<PolicySet> _onPoliciesChanged;
     private Task? _stopping;
 
-    private SentinelPipeline(ActorSystem system, IActorRef assembly, IActorRef agents, IActorRef remediation, PipelineOptions options, ILogger logger)
+    private SentinelPipeline(ActorSystem system, IActorRef assembly, IActorRef agents, IActorRef remediation, PipelineOptions options, PolicyProvider policies, bool ownsPolicies, ILogger logger)
     {
+        _policies = policies;
+        _ownedPolicies = ownsPolicies ? policies : null;
+        _onPoliciesChanged = set => remediation.Tell(new RemediationProtocol.PoliciesChanged(set));
+        policies.Changed += _onPoliciesChanged;
+        Admin = new ActorRemediationAdmin(remediation, options.FlushTimeout);
         System = system;
         Assembly = assembly;
         Agents = agents;
@@ -79,6 +95,12 @@ public sealed class SentinelPipeline : IAsyncDisposable
 
     /// <summary>Where sources hand records: see <see cref="ISpanSink"/>.</summary>
     public ISpanSink Sink { get; }
+
+    /// <summary>Manual operations (list, pin, unpin, acknowledge, clear, kill switch) for the CLI and the admin API.</summary>
+    public IRemediationAdmin Admin { get; }
+
+    /// <summary>The policies in force (reloadable).</summary>
+    public PolicyProvider Policies => _policies;
 
     internal ActorSystem System { get; }
 
@@ -101,12 +123,15 @@ public sealed class SentinelPipeline : IAsyncDisposable
         var loggers = settings.LoggerFactory;
         var logger = loggers.CreateLogger<SentinelPipeline>();
         var setup = BootstrapSetup.Create().WithConfig(Hocon()).And(new LoggerFactorySetup(loggers));
+        var ownsPolicies = settings.Policies is null;
+        var policies = settings.Policies ?? new PolicyProvider(
+            string.IsNullOrEmpty(settings.Remediation.PolicyFile) ? null : settings.Remediation.PolicyFile, loggers.CreateLogger<PolicyProvider>());
         var system = ActorSystem.Create(settings.SystemName, setup);
         try
         {
             var observers = new ObserverFanout(settings.Observers, loggers.CreateLogger<ObserverFanout>());
             var remediation = system.ActorOf(
-                RemediationActor.Props(settings.Remediation, settings.FlagStore, observers, settings.TimeProvider, loggers.CreateLogger<RemediationActor>()),
+                RemediationActor.Props(settings.Remediation, policies.Current, settings.FlagStore, observers, settings.TimeProvider, loggers.CreateLogger<RemediationActor>()),
                 "remediation");
             var detectorFactory = settings.DetectorFactory ?? DetectorSet.CreateDefault;
             var agentSettings = new AgentActorSettings(settings.Detection, detectorFactory, remediation, observers, settings.Pipeline.AgentPassivation)
@@ -114,14 +139,20 @@ public sealed class SentinelPipeline : IAsyncDisposable
                 SilenceWatch = settings.Pipeline.AgentSilenceWatch,
             };
             var agents = system.ActorOf(AgentRouter.Props(agentSettings, loggers.CreateLogger<AgentRouter>()), "agents");
+            remediation.Tell(new RemediationProtocol.AgentsAttached(agents));
             var assembly = system.ActorOf(TraceAssemblyActor.Props(settings.Pipeline, agents, remediation, settings.TimeProvider, loggers), "traces");
             var mode = !settings.Remediation.Enabled ? "disabled" : settings.FlagStore is null ? "report-only (no store)" : settings.Remediation.DryRun ? "dry run" : "writing flags";
             Log.PipelineStarted(logger, system.Name, settings.Pipeline.AssemblerShards, mode);
-            return new SentinelPipeline(system, assembly, agents, remediation, settings.Pipeline, logger);
+            return new SentinelPipeline(system, assembly, agents, remediation, settings.Pipeline, policies, ownsPolicies, logger);
         }
         catch
         {
             system.Terminate().Wait(TimeSpan.FromSeconds(5));
+            if (ownsPolicies)
+            {
+                policies.Dispose();
+            }
+
             throw;
         }
     }
@@ -160,6 +191,8 @@ public sealed class SentinelPipeline : IAsyncDisposable
     {
         await CoordinatedShutdown.Get(System).Run(CoordinatedShutdown.ActorSystemTerminateReason.Instance).ConfigureAwait(false);
         await System.WhenTerminated.ConfigureAwait(false);
+        _policies.Changed -= _onPoliciesChanged;
+        _ownedPolicies?.Dispose();
         Log.PipelineStopped(_logger, System.Name);
     }
 

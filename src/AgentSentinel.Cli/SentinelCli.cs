@@ -29,6 +29,11 @@ internal static class SentinelCli
                         --seed N  --out FILE.json  [--agents N] [--hours H] [--clean-hours H]
           prices        the model price catalogue: check it, or import LiteLLM's price list into it
                         check [--file models/prices.json] | import --litellm FILE [--file models/prices.json]
+          flags         manual remediation through a running instance's admin API (Admin:Tokens)
+                        list | pin --agent A --route fallback|probe|primary [--fallback F] [--probe-ratio X]
+                        | unpin|ack|clear --agent A | kill-switch [status|on|off]   [--note TEXT] [--json]
+                        --url URL (env AGENTSENTINEL_ADMIN_URL, http://127.0.0.1:9464)
+                        --token-file FILE (or env AGENTSENTINEL_ADMIN_TOKEN; never a token on the command line)
         """;
 
     private static Task<int> EvalAsync(string[] args, TextWriter output, CancellationToken cancellationToken) =>
@@ -73,6 +78,7 @@ internal static class SentinelCli
                 "check-config" => CheckConfigCommand.Execute(rest, output),
                 "eval" => await EvalAsync(rest, output, cancellation.Token).ConfigureAwait(false),
                 "prices" => await PricesCommand.ExecuteAsync(rest, output, cancellation.Token).ConfigureAwait(false),
+                "flags" => await FlagsCommand.ExecuteAsync(rest, output, cancellation.Token).ConfigureAwait(false),
                 _ => throw new UsageException($"unknown command '{args[0]}'"),
             };
         }

@@ -25,6 +25,8 @@ public sealed class OtlpDecoderOptions
     public const int DefaultMaxAnyValueDepth = 16;
     public const int MaxMaxAnyValueDepth = 64;
     public const int DefaultStringCacheSize = 4096;
+    public const int DefaultResourceCacheSize = 256;
+    public const int MaxResourceCacheSize = 65_536;
     public const int MaxAgentAttributes = 32;
     public const int MaxAttributeKeyLength = 256;
 
@@ -94,6 +96,13 @@ public sealed class OtlpDecoderOptions
     /// <summary>Entries of the intern table for agent, model, provider and tool names (bounded memory). Default 4096.</summary>
     public int StringCacheSize { get; set; } = DefaultStringCacheSize;
 
+    /// <summary>
+    /// Entries of the intern table of resource attribute sets (<c>AgentSpan.Resource</c>): a resource seen again shares its
+    /// instance and costs no allocation. Size it above the number of distinct resources (agent replicas) that write to one
+    /// consumer; beyond that a batch costs one small allocation. Default 256.
+    /// </summary>
+    public int ResourceCacheSize { get; set; } = DefaultResourceCacheSize;
+
     /// <summary>Every configuration error, each naming its key (e.g. <c>Otlp:MaxRecordBytes must be between 1024 and 268435456</c>).</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -103,6 +112,7 @@ public sealed class OtlpDecoderOptions
         Range(errors, nameof(MaxAttributesPerSpan), MaxAttributesPerSpan, 1, MaxMaxAttributesPerSpan);
         Range(errors, nameof(MaxAnyValueDepth), MaxAnyValueDepth, 1, MaxMaxAnyValueDepth);
         Range(errors, nameof(StringCacheSize), StringCacheSize, 16, 1 << 20);
+        Range(errors, nameof(ResourceCacheSize), ResourceCacheSize, 16, MaxResourceCacheSize);
         Keys(errors, nameof(SpanAgentAttributes), SpanAgentAttributes);
         Keys(errors, nameof(ResourceAgentAttributes), ResourceAgentAttributes);
         return errors;

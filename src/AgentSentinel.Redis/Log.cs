@@ -49,20 +49,4 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 3023, Level = LogLevel.Debug, Message = "Flag write (version {Version}) failed on attempt {Attempt}; retrying in {DelayMs} ms")]
     public static partial void FlagWriteRetrying(ILogger logger, long version, int attempt, long delayMs, Exception exception);
-
-    // ---- agent-side poller (3030–3039) -------------------------------------------------------------------------
-    [LoggerMessage(EventId = 3030, Level = LogLevel.Debug, Message = "Flag poll failed")]
-    public static partial void PollFailed(ILogger logger, Exception exception);
-
-    [LoggerMessage(EventId = 3031, Level = LogLevel.Warning, Message = "Redis unreachable: keeping the last flag read until it expires, then primary (fail static, then open)")]
-    public static partial void PollerUnreachable(ILogger logger, Exception exception);
-
-    [LoggerMessage(EventId = 3032, Level = LogLevel.Information, Message = "Redis reachable again after {Failures} failed polls")]
-    public static partial void PollerReachableAgain(ILogger logger, int failures);
-
-    [LoggerMessage(EventId = 3033, Level = LogLevel.Warning, Message = "Could not subscribe to the flag channel; polling only until a later attempt succeeds")]
-    public static partial void PollerSubscribeFailed(ILogger logger, Exception exception);
-
-    [LoggerMessage(EventId = 3034, Level = LogLevel.Debug, Message = "Ignored a malformed notice on the flag channel")]
-    public static partial void PollerNoticeMalformed(ILogger logger);
 }

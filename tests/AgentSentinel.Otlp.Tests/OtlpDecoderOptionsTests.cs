@@ -30,6 +30,16 @@ public sealed class OtlpDecoderOptionsTests
         Assert.Equal([message], new OtlpDecoderOptions { MaxRecordBytes = value }.Validate());
     }
 
+    [Theory]
+    [InlineData(15, "Otlp:ResourceCacheSize must be between 16 and 65536")]
+    [InlineData(65537, "Otlp:ResourceCacheSize must be between 16 and 65536")]
+    public void Resource_cache_size_out_of_range_is_reported_with_its_key(int value, string message)
+    {
+        Assert.Equal([message], new OtlpDecoderOptions { ResourceCacheSize = value }.Validate());
+        Assert.Empty(new OtlpDecoderOptions { ResourceCacheSize = 16 }.Validate());
+        Assert.Equal(256, new OtlpDecoderOptions().ResourceCacheSize);
+    }
+
     [Fact]
     public void Each_invalid_limit_is_reported_with_its_key()
     {

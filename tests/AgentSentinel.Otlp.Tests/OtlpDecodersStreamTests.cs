@@ -26,7 +26,7 @@ public sealed class OtlpDecodersStreamTests
         Assert.True(OtlpDecoders.Create(OtlpEncoding.OtlpProto).TryDecode(StreamRecords.Proto[index], fromProto, out var protoFailure), protoFailure.ToString());
 
         Assert.NotEqual(0, fromJson.Count);
-        Assert.Equal(fromJson.ToArray(), fromProto.ToArray());
+        SpanAssert.Equal(fromJson.ToArray(), fromProto.ToArray());
     }
 
     [Theory]
@@ -35,7 +35,7 @@ public sealed class OtlpDecodersStreamTests
     {
         var batch = new SpanBatch();
         Assert.True(new OtlpProtoDecoder().TryDecode(StreamRecords.Proto[index], batch, out _));
-        Assert.Equal(ReferenceMapper.Map(ExportTraceServiceRequest.Parser.ParseFrom(StreamRecords.Proto[index])), batch.ToArray());
+        SpanAssert.Equal(ReferenceMapper.Map(ExportTraceServiceRequest.Parser.ParseFrom(StreamRecords.Proto[index])), batch.ToArray());
     }
 
     [Fact]

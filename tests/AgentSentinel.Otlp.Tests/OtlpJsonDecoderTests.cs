@@ -158,7 +158,7 @@ public sealed class OtlpJsonDecoderTests
     public void Null_collections_and_values_are_empty()
     {
         var json = """{"resourceSpans":[{"resource":null,"scopeSpans":[{"scope":null,"spans":[{"name":null,"attributes":null,"events":null,"status":null,"kind":null}]}]}]}""";
-        Assert.Equal(new AgentSpan(), Single(json));
+        Assert.Equal(new AgentSpan { Resource = ResourceAttributes.Empty }, Single(json));
         Assert.True(Decoder.TryDecode("{}"u8, new SpanBatch(), out _));
         Assert.True(Decoder.TryDecode("""{"resourceSpans":null}"""u8, new SpanBatch(), out _));
     }

@@ -43,7 +43,7 @@ public sealed class OtlpProtoDecoderTests
                 Assert.Equal(oracleOk, ok);
                 if (ok)
                 {
-                    Assert.Equal(ReferenceMapper.Map(oracle!), batch.ToArray());
+                    SpanAssert.Equal(ReferenceMapper.Map(oracle!), batch.ToArray());
                 }
                 else
                 {
@@ -87,7 +87,7 @@ public sealed class OtlpProtoDecoderTests
             accepted++;
             if (TryParse(mutated, out var oracle))
             {
-                Assert.Equal(ReferenceMapper.Map(oracle!), batch.ToArray());
+                SpanAssert.Equal(ReferenceMapper.Map(oracle!), batch.ToArray());
             }
         }
 
@@ -244,7 +244,7 @@ public sealed class OtlpProtoDecoderTests
                 for (var i = 0; i < records.Count; i++)
                 {
                     Assert.True(Decoder.TryDecode(records[i], batch, out _));
-                    Assert.Equal(expected[i], batch.ToArray());
+                    SpanAssert.Equal(expected[i], batch.ToArray());
                 }
             }
         });

@@ -2,9 +2,14 @@ using AgentSentinel.Actors.Hosting;
 using AgentSentinel.Actors.Remediation;
 using AgentSentinel.Core.Anomalies;
 using AgentSentinel.Core.Pipeline;
+using AgentSentinel.Core.Spans;
+using AgentSentinel.Core.Traces;
 using AgentSentinel.Detection;
 using AgentSentinel.Detection.Detectors;
 using AgentSentinel.Detection.Detectors.Silence;
+using AgentSentinel.Detection.Features;
+using AgentSentinel.Remediation.Lifecycle;
+using AgentSentinel.Remediation.Recovery;
 using AgentSentinel.Telemetry;
 using Akka.Actor;
 
@@ -14,6 +19,8 @@ namespace AgentSentinel.Actors.Agents;
 /// One agent (<c>/user/agents/agent-…</c>): owns the agent's baselines and detectors. For each completed trace it runs
 /// detection, tells the observers, counts anomalies and tells remediation about them; for each watermark advance it lets
 /// the time-driven detectors (silence) judge the passage of event time, and handles what they find the same way.
+/// It also keeps a reference sample of its healthy traces and, while remediation probes, judges the probe traffic with
+/// the recovery test (<see cref="RecoveryCheck"/>, <see cref="SequentialRecoveryTest"/>) and reports the verdict.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -40,6 +47,10 @@ internal sealed class AgentActor : ReceiveActor
     private readonly SilenceDetector[] _silence;
     private readonly List<Anomaly> _anomalies = [];
     private readonly List<BaselineReady> _ready = [];
+    private readonly ReferenceSample _reference = new();
+    private ResourceAttributes? _resource;
+    private string? _incidentFallback;
+    private Probe? _probe;
     private int _idlePeriods;
 
     public AgentActor(string agent, AgentActorSettings settings)
@@ -53,6 +64,15 @@ internal sealed class AgentActor : ReceiveActor
         Receive<AgentProtocol.ObserveTrace>(Observe);
         Receive<AgentProtocol.AdvanceWatermark>(Advance);
         Receive<AgentProtocol.AgentBarrier>(b => _remediation.Tell(new RemediationProtocol.AgentBarrierPassed(b.Id)));
+        Receive<AgentProtocol.SetRemediationMode>(m =>
+        {
+            _incidentFallback = m.Fallback;
+            if (m.Fallback is null)
+            {
+                _probe = null;
+            }
+        });
+        Receive<AgentProtocol.StartProbe>(OnStartProbe);
         Receive<ReceiveTimeout>(_ => OnIdle());
     }
 
@@ -75,14 +95,33 @@ internal sealed class AgentActor : ReceiveActor
         var trace = message.Trace;
         _idlePeriods = 0;
         _observers.OnTraceCompleted(trace);
-        _anomalies.Clear();
-        _ready.Clear();
-        _detection.Observe(trace, _anomalies, _ready);
-        foreach (var ready in _ready)
+        if (trace.Spans.Length > 0 && trace.Spans[0].Resource is { } resource)
         {
-            _observers.OnBaselineReady(ready);
+            _resource = resource;
         }
 
+        _anomalies.Clear();
+        _ready.Clear();
+        var path = _incidentFallback is { } fallback ? TracePathClassifier.Classify(trace, fallback) : TracePath.Unknown;
+        if (path != TracePath.Fallback)
+        {
+            var features = _detection.Observe(trace, _anomalies, _ready);
+            if (_incidentFallback is null)
+            {
+                _reference.Add(features);
+            }
+            else if (path == TracePath.Primary)
+            {
+                JudgeProbeTrace(trace, features);
+            }
+
+            foreach (var ready in _ready)
+            {
+                _observers.OnBaselineReady(ready);
+            }
+        }
+
+        CheckProbeDeadline(trace.CompletedAtUnixNano);
         Report();
     }
 
@@ -90,7 +129,47 @@ internal sealed class AgentActor : ReceiveActor
     {
         _anomalies.Clear();
         _detection.AdvanceTo(message.WatermarkUnixNano, _anomalies);
+        CheckProbeDeadline(message.WatermarkUnixNano);
         Report();
+    }
+
+    // ---- probes -------------------------------------------------------------------------------------------------------
+
+    private void OnStartProbe(AgentProtocol.StartProbe message)
+    {
+        var spec = message.Probe;
+        var check = RecoveryCheck.For(spec.Kind, _reference, spec.Recovery);
+        _probe = new Probe(spec, check, check.StartTest(spec.Recovery, spec.MinTraces));
+    }
+
+    /// <summary>Probe traffic: traces served by the primary path that started within the probe's window.</summary>
+    private void JudgeProbeTrace(AgentTrace trace, in TraceFeatures features)
+    {
+        if (_probe is not { } probe || trace.StartUnixNano < probe.Spec.StartUnixNano || trace.StartUnixNano >= probe.Spec.DeadlineUnixNano)
+        {
+            return;
+        }
+
+        var verdict = probe.Test.Add(probe.Check.IsBad(features));
+        if (verdict != RecoveryVerdict.Undecided)
+        {
+            Decide(probe, verdict, Math.Max(trace.CompletedAtUnixNano, probe.Spec.StartUnixNano));
+        }
+    }
+
+    private void CheckProbeDeadline(long eventTime)
+    {
+        if (_probe is { } probe && eventTime >= probe.Spec.DeadlineUnixNano)
+        {
+            Decide(probe, probe.Test.Conclude(), probe.Spec.DeadlineUnixNano);
+        }
+    }
+
+    private void Decide(Probe probe, RecoveryVerdict verdict, long at)
+    {
+        _probe = null;
+        _remediation.Tell(new RemediationProtocol.ProbeVerdict(
+            _detection.Agent, probe.Spec.Sequence, verdict == RecoveryVerdict.Recovered, probe.Test.Summary, at));
     }
 
     private void Report()
@@ -99,7 +178,7 @@ internal sealed class AgentActor : ReceiveActor
         {
             SentinelMetrics.AnomaliesDetected.WithLabels(anomaly.Kind).Inc();
             _observers.OnAnomaly(anomaly);
-            _remediation.Tell(new RemediationProtocol.AnomalyDetected(anomaly));
+            _remediation.Tell(new RemediationProtocol.AnomalyDetected(anomaly, _resource));
         }
     }
 
@@ -116,6 +195,9 @@ internal sealed class AgentActor : ReceiveActor
         Context.Parent.Tell(AgentProtocol.Passivate.Instance);
     }
 }
+
+/// <summary>A probe being judged: its window, the check for its anomaly kind, the sequential test.</summary>
+internal sealed record Probe(ProbeSpec Spec, RecoveryCheck Check, SequentialRecoveryTest Test);
 
 /// <summary>What every agent actor is built from.</summary>
 /// <param name="PassivateAfter">Idle time (processing time) after which an agent is stopped; null or zero: never.</param>

@@ -1,4 +1,5 @@
 using AgentSentinel.Core.Traces;
+using AgentSentinel.Remediation.Lifecycle;
 using Akka.Actor;
 
 namespace AgentSentinel.Actors.Agents;
@@ -20,6 +21,16 @@ public static class AgentProtocol
     {
         public string AgentId => Trace.Agent;
     }
+
+    /// <summary>
+    /// Command from remediation: an incident with this <paramref name="Fallback"/> is in force for the agent (null: none).
+    /// While one is, the agent keeps its healthy reference sample frozen and leaves traces served by the fallback out of
+    /// detection (they come from another model or a cache, not from the agent's primary path).
+    /// </summary>
+    public sealed record SetRemediationMode(string AgentId, string? Fallback) : IAgentMessage;
+
+    /// <summary>Command from remediation: judge this probe's traffic with the recovery test and report the verdict.</summary>
+    public sealed record StartProbe(string AgentId, ProbeSpec Probe) : IAgentMessage;
 
     /// <summary>
     /// Command to the router (flush): pass barrier <paramref name="Id"/> through every live agent to remediation, which

@@ -85,6 +85,7 @@ internal sealed class AgentRouter : ReceiveActor
         _agents.Add(agent, child);
         _names.Add(child, agent);
         SentinelMetrics.ActiveAgents.Inc();
+        _settings.Remediation.Tell(new RemediationProtocol.FleetSize(_names.Count));
         return child;
     }
 
@@ -129,6 +130,7 @@ internal sealed class AgentRouter : ReceiveActor
 
         SentinelMetrics.ActiveAgents.Dec();
         _settings.Remediation.Tell(new RemediationProtocol.AgentStopped(child));
+        _settings.Remediation.Tell(new RemediationProtocol.FleetSize(_names.Count));
         if (_agents.TryGetValue(agent, out var current) && current.Equals(child))
         {
             _agents.Remove(agent); // stopped by supervision, not passivated

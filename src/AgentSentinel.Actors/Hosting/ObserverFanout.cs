@@ -27,6 +27,9 @@ internal sealed class ObserverFanout(IReadOnlyList<SentinelObserver> observers, 
     public void OnRemediation(RemediationAction action) =>
         Notify(static (o, a) => o.OnRemediation(a), action, nameof(SentinelObserver.OnRemediation));
 
+    public void OnIncident(IncidentUpdate update) =>
+        Notify(static (o, u) => o.OnIncident(u), update, nameof(SentinelObserver.OnIncident));
+
     private void Notify<T>(Action<SentinelObserver, T> callback, T value, string name)
     {
         for (var i = 0; i < _observers.Length; i++)

@@ -1,6 +1,8 @@
+using AgentSentinel.Actors.Agents;
 using AgentSentinel.Actors.Hosting;
-using AgentSentinel.Core.Anomalies;
 using AgentSentinel.Core.Remediation;
+using AgentSentinel.Remediation.Lifecycle;
+using AgentSentinel.Remediation.Policies;
 using AgentSentinel.Telemetry;
 using Akka.Actor;
 using Microsoft.Extensions.Logging;
@@ -8,57 +10,165 @@ using Microsoft.Extensions.Logging;
 namespace AgentSentinel.Actors.Remediation;
 
 /// <summary>
-/// Turns anomalies into fallback decisions (<c>/user/remediation</c>): one incident per agent at a time, one flag write
-/// per incident, retried until it applies.
+/// The remediation actor (<c>/user/remediation</c>): hosts the <see cref="RemediationEngine"/> (policies, the incident
+/// lifecycle, safety limits, manual operations) and carries out what it decides: flag writes retried until they apply,
+/// audit entries, probes and incident modes told to the agents, incident updates told to observers (reports, alerting).
 /// </summary>
 /// <remarks>
-/// <para>
-/// <b>Incidents, in event time.</b> The first anomaly of an agent opens an incident (id from <see cref="IncidentIds"/>)
-/// that lasts <see cref="RemediationOptions.FlagTtl"/> from the anomaly's event time. Anomalies of that agent stamped
-/// before the incident's end belong to it: they write nothing and report nothing (the TTL is not renewed). The incident
-/// ends, with a <c>ttl_expired</c> action stamped at its end, when the watermark reaches the end or an anomaly stamped at or
-/// after the end arrives (which then opens the next incident). Every decision therefore depends only on the agent's own
-/// anomalies, never on how their delivery interleaves with the watermark.
-/// </para>
-/// <para>
-/// <b>Flags, in wall-clock time.</b> Opening an incident writes <c>route=fallback</c> with <c>updated_at</c> = now,
-/// <c>expires_at</c> = now + TTL and <c>version</c> = max(last + 1, now ms) from the injected <see cref="TimeProvider"/>.
-/// Nothing is written when the incident ends: the flag lapses by its <c>expires_at</c>. A failed write (or one that
-/// exceeds <see cref="RemediationOptions.WriteTimeout"/>) is retried with exponential backoff from this actor's own
-/// decision state until it applies or its <c>expires_at</c> passes. <see cref="RemediationProtocol.StoreReconnected"/>
-/// re-asserts every decision still in force. Without a store, or in dry run, decisions are made and reported, never written.
-/// </para>
+/// <para><b>Restart.</b> On start it loads what earlier runs saved with their flags (every agent's incident and pin, and the
+/// kill switch) before it handles anything else (messages are stashed meanwhile), then re-asserts those flags. If the store
+/// cannot be read after <see cref="RemediationOptions.RestoreAttempts"/> tries it starts without them (logged).</para>
+/// <para><b>Writes.</b> Per agent only the latest decision matters: a failed write (or one that exceeds
+/// <see cref="RemediationOptions.WriteTimeout"/>) is retried with exponential backoff until it applies or a newer decision
+/// replaces it, so a decision taken while Redis is down lands once Redis is back, exactly once (the store's version fence
+/// turns a repeated write into a no-op). <see cref="RemediationProtocol.StoreReconnected"/> re-asserts every decision still in
+/// force. Flags are renewed every <see cref="RemediationOptions.RenewInterval"/> (wall clock) before they expire. Without a
+/// store decisions are made and reported, never written; in dry run they are audited, never written.</para>
 /// </remarks>
-internal sealed class RemediationActor : ReceiveActor, IWithTimers
+internal sealed class RemediationActor : ReceiveActor, IWithTimers, IWithStash
 {
-    private const string TtlExpired = "ttl_expired";
-
-    /// <summary>Wall-clock time after an incident ended before its agent's remediation state may be forgotten.</summary>
-    internal static readonly TimeSpan ForgetAfter = TimeSpan.FromMinutes(10);
+    private const string RenewKey = "renew";
+    private const string KillSwitchRetryKey = "kill-switch-retry";
     private readonly RemediationOptions _options;
     private readonly IFlagStore? _store;
     private readonly ObserverFanout _observers;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly long _ttlNanos;
-    private readonly Dictionary<string, AgentState> _agents = new(StringComparer.Ordinal);
-    private readonly PriorityQueue<(AgentState Agent, Incident Incident, bool Prune), long> _schedule = new();
+    private readonly RemediationEngine _engine;
+    private readonly List<RemediationEffect> _effects = [];
+    private readonly Dictionary<string, WriteState> _writes = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, FlagRoute> _reportedRoutes = new(StringComparer.Ordinal);
     private readonly Dictionary<long, BarrierState> _barriers = [];
-    private long _watermark = long.MinValue;
-    private long _lastVersion;
+    private IActorRef _router = ActorRefs.Nobody;
+    private KillSwitchState? _killSwitchPending;
+    private int _killSwitchAttempts;
     private int _inFlight;
-    private int _openIncidents;
+    private int _restoreAttempts;
+    private int _reportedAway;
+    private int _reportedProbing;
 
-    public RemediationActor(RemediationOptions options, IFlagStore? store, ObserverFanout observers, TimeProvider time, ILogger logger)
+    public RemediationActor(RemediationOptions options, PolicySet policies, IFlagStore? store, ObserverFanout observers, TimeProvider time, ILogger logger)
     {
         _options = options;
         _store = store;
         _observers = observers;
         _time = time;
         _logger = logger;
-        _ttlNanos = options.FlagTtl.Ticks * 100;
-        Receive<RemediationProtocol.AnomalyDetected>(m => OnAnomaly(m.Anomaly));
+        _engine = new RemediationEngine(policies, options.DryRun, time);
+        if (store is null)
+        {
+            Ready();
+        }
+        else
+        {
+            Restoring();
+        }
+    }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public IStash Stash { get; set; } = null!;
+
+    public static Props Props(RemediationOptions options, PolicySet policies, IFlagStore? store, ObserverFanout observers, TimeProvider time, ILogger logger) =>
+        Akka.Actor.Props.Create(() => new RemediationActor(options, policies, store, observers, time, logger));
+
+    protected override void PreStart()
+    {
+        Timers.StartPeriodicTimer(RenewKey, Renew.Instance, _options.RenewInterval);
+        if (_store is not null)
+        {
+            Load();
+        }
+    }
+
+    protected override void PostStop()
+    {
+        SentinelMetrics.AgentsInFallback.Dec(_reportedAway);
+        SentinelMetrics.AgentsInProbe.Dec(_reportedProbing);
+        _reportedAway = _reportedProbing = 0;
+    }
+
+    // ---- restoring ----------------------------------------------------------------------------------------------------
+
+    private void Restoring()
+    {
+        Receive<Restored>(m =>
+        {
+            var unreadable = _engine.Restore(m.Stored, _effects);
+            Log.RemediationRestored(_logger, m.Stored.States.Count - unreadable, _engine.KillSwitch, unreadable);
+            Run();
+            BecomeReady();
+        });
+        Receive<RestoreFailed>(m =>
+        {
+            _restoreAttempts++;
+            if (_restoreAttempts >= _options.RestoreAttempts)
+            {
+                Log.RestoreAbandoned(_logger, _restoreAttempts);
+                BecomeReady();
+                return;
+            }
+
+            Log.RestoreFailed(_logger, _restoreAttempts, m.Cause);
+            Timers.StartSingleTimer("restore", RetryRestore.Instance, BackoffDelay(_restoreAttempts));
+        });
+        Receive<RetryRestore>(_ => Load());
+        Receive<Renew>(_ => { });
+        ReceiveAny(_ => Stash.Stash());
+    }
+
+    private void Load()
+    {
+        _store!.LoadRemediationAsync(CancellationToken.None).WaitAsync(_options.WriteTimeout, _time).PipeTo(
+            Self,
+            Self,
+            success: stored => new Restored(stored),
+            failure: e => new RestoreFailed(e));
+    }
+
+    private void BecomeReady()
+    {
+        Become(Ready);
+        Stash.UnstashAll();
+    }
+
+    // ---- ready ------------------------------------------------------------------------------------------------------------
+
+    private void Ready()
+    {
+        Receive<RemediationProtocol.AnomalyDetected>(m =>
+        {
+            if (_options.Enabled)
+            {
+                _engine.OnAnomaly(m.Anomaly, m.Resource, _effects);
+                Run();
+            }
+        });
+        Receive<RemediationProtocol.ProbeVerdict>(m =>
+        {
+            _engine.OnProbeVerdict(m.Agent, m.Sequence, m.Recovered, m.Summary, m.AtUnixNano, _effects);
+            Run();
+        });
         Receive<RemediationProtocol.WatermarkAdvanced>(m => Advance(m.WatermarkUnixNano));
+        Receive<RemediationProtocol.AgentsAttached>(m => _router = m.Router);
+        Receive<RemediationProtocol.FleetSize>(m => _engine.SetFleetSize(m.Agents));
+        Receive<RemediationProtocol.PoliciesChanged>(m =>
+        {
+            _engine.UpdatePolicies(m.Policies);
+            Log.PoliciesApplied(_logger, m.Policies.Policies.Count, m.Policies.Source, m.Policies.Fingerprint);
+        });
+        Receive<RemediationProtocol.AdminCommand>(m =>
+        {
+            var result = m.Operation(_engine, _effects);
+            Run();
+            Sender.Tell(result);
+        });
+        Receive<RemediationProtocol.GetOverview>(_ => Sender.Tell(_engine.Overview()));
+        Receive<Renew>(_ =>
+        {
+            _engine.Renew(_effects);
+            Run();
+        });
         Receive<RemediationProtocol.StoreReconnected>(_ => OnStoreReconnected());
         Receive<RemediationProtocol.ExpectBarrier>(OnExpectBarrier);
         Receive<RemediationProtocol.AgentBarrierPassed>(OnAgentBarrierPassed);
@@ -67,160 +177,163 @@ internal sealed class RemediationActor : ReceiveActor, IWithTimers
         Receive<WriteCompleted>(OnWriteCompleted);
         Receive<WriteFailed>(OnWriteFailed);
         Receive<RetryWrite>(m => OnRetry(m.Agent));
-    }
-
-    public ITimerScheduler Timers { get; set; } = null!;
-
-    public static Props Props(RemediationOptions options, IFlagStore? store, ObserverFanout observers, TimeProvider time, ILogger logger) =>
-        Akka.Actor.Props.Create(() => new RemediationActor(options, store, observers, time, logger));
-
-    private bool Writes => _store is not null && !_options.DryRun;
-
-    protected override void PostStop()
-    {
-        SentinelMetrics.AgentsInFallback.Dec(_openIncidents);
-        _openIncidents = 0;
-    }
-
-    // ---- incidents (event time) ------------------------------------------------------------------------------
-
-    private void OnAnomaly(Anomaly anomaly)
-    {
-        if (!_options.Enabled)
+        Receive<KillSwitchWritten>(_ =>
         {
-            return;
-        }
-
-        if (!_agents.TryGetValue(anomaly.Agent, out var state))
-        {
-            _agents[anomaly.Agent] = state = new AgentState(anomaly.Agent);
-        }
-
-        if (state.Incident is { } incident)
-        {
-            if (anomaly.DetectedAtUnixNano < incident.EndsAt)
-            {
-                return; // part of the current (or just ended) incident: no second write
-            }
-
-            if (!incident.Expired)
-            {
-                Expire(state, incident);
-            }
-        }
-
-        Open(state, anomaly);
-    }
-
-    private void Open(AgentState state, Anomaly anomaly)
-    {
-        var id = IncidentIds.For(anomaly.Agent, anomaly.Kind, anomaly.DetectedAtUnixNano);
-        var fallback = _options.FallbackFor(anomaly.Kind);
-        var incident = new Incident(id, anomaly.Kind, fallback, anomaly.DetectedAtUnixNano, SaturatingAdd(anomaly.DetectedAtUnixNano, _ttlNanos));
-        state.Incident = incident;
-        _openIncidents++;
-        SentinelMetrics.AgentsInFallback.Inc();
-        _schedule.Enqueue((state, incident, false), incident.EndsAt);
-        Log.IncidentOpened(_logger, id, anomaly.Kind, Writes);
-        _observers.OnRemediation(new RemediationAction(state.Agent, FlagRoute.Fallback, fallback, incident.OpenedAt, id, anomaly.Kind));
-
-        if (Writes)
-        {
-            var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
-            var version = Math.Max(_lastVersion + 1, now);
-            _lastVersion = version;
-            state.Desired = new FlagDecision
-            {
-                Agent = state.Agent,
-                Route = FlagRoute.Fallback,
-                Fallback = fallback,
-                Reason = anomaly.Kind,
-                Detail = anomaly.Explanation.Summary,
-                TraceIds = [.. anomaly.TraceIds.Take(5)],
-                Incident = id,
-                Version = version,
-                UpdatedAtUnixMs = now,
-                ExpiresAtUnixMs = now + (long)_options.FlagTtl.TotalMilliseconds,
-            };
-            state.Applied = false;
-            state.FailedAttempts = 0;
-            Timers.Cancel(state.RetryKey);
-            StartWrite(state);
-        }
-
-        if (incident.EndsAt <= _watermark)
-        {
-            Expire(state, incident);
-        }
-    }
-
-    private void Expire(AgentState state, Incident incident)
-    {
-        incident.Expired = true;
-        incident.ExpiredAtWallMs = _time.GetUtcNow().ToUnixTimeMilliseconds();
-        _openIncidents--;
-        SentinelMetrics.AgentsInFallback.Dec();
-        _schedule.Enqueue((state, incident, true), SaturatingAdd(incident.EndsAt, _ttlNanos));
-        Log.IncidentExpired(_logger, incident.Id);
-        _observers.OnRemediation(new RemediationAction(state.Agent, FlagRoute.Primary, incident.Fallback, incident.EndsAt, incident.Id, TtlExpired));
+            _killSwitchPending = null;
+            _killSwitchAttempts = 0;
+        });
+        Receive<KillSwitchFailed>(m => OnKillSwitchFailed(m));
+        Receive<RetryKillSwitch>(_ => WriteKillSwitch());
     }
 
     private void Advance(long watermark)
     {
-        if (watermark <= _watermark)
+        _engine.Advance(watermark, _effects);
+        Run();
+    }
+
+    // ---- effects ------------------------------------------------------------------------------------------------------
+
+    private void Run()
+    {
+        foreach (var effect in _effects)
+        {
+            switch (effect)
+            {
+                case WriteFlag write:
+                    Desire(write.Decision);
+                    break;
+                case AuditOnly audit:
+                    Audit(audit);
+                    break;
+                case StartProbe probe:
+                    _router.Tell(new AgentProtocol.StartProbe(probe.Agent, probe.Probe));
+                    break;
+                case SetAgentMode mode:
+                    _router.Tell(new AgentProtocol.SetRemediationMode(mode.Agent, mode.Fallback));
+                    break;
+                case NotifyIncident notify:
+                    Report(notify.Update);
+                    break;
+                case WriteKillSwitch kill:
+                    _killSwitchPending = kill.State;
+                    _killSwitchAttempts = 0;
+                    Timers.Cancel(KillSwitchRetryKey);
+                    WriteKillSwitch();
+                    break;
+            }
+        }
+
+        _effects.Clear();
+        var away = _engine.AgentsAway;
+        var probing = _engine.AgentsProbing;
+        SentinelMetrics.AgentsInFallback.Inc(away - _reportedAway);
+        SentinelMetrics.AgentsInProbe.Inc(probing - _reportedProbing);
+        _reportedAway = away;
+        _reportedProbing = probing;
+    }
+
+    private void Report(IncidentUpdate update)
+    {
+        Log.IncidentStep(_logger, update.Incident, update.Kind, update.Change, update.Cause, update.Phase, update.DryRun);
+        _observers.OnIncident(update);
+
+        // The route-change view (reports, the console): one action per change of the agent's route.
+        var route = update.Phase switch
+        {
+            RemediationEngine.Phases.Fallback => FlagRoute.Fallback,
+            RemediationEngine.Phases.Probe => FlagRoute.Probe,
+            RemediationEngine.Phases.Pinned => _reportedRoutes.GetValueOrDefault(update.Agent),
+            _ => FlagRoute.Primary,
+        };
+        var previous = _reportedRoutes.GetValueOrDefault(update.Agent);
+        if (route == previous)
         {
             return;
         }
 
-        _watermark = watermark;
-        while (_schedule.TryPeek(out var entry, out var at) && at <= watermark)
+        if (route == FlagRoute.Primary)
         {
-            _schedule.Dequeue();
-            var (state, incident, prune) = entry;
-            if (!ReferenceEquals(state.Incident, incident))
-            {
-                continue; // superseded by a newer incident
-            }
-
-            if (!prune)
-            {
-                if (!incident.Expired)
-                {
-                    Expire(state, incident);
-                }
-            }
-            else if (CanForget(state, incident))
-            {
-                Timers.Cancel(state.RetryKey);
-                _agents.Remove(state.Agent);
-            }
-            else
-            {
-                _schedule.Enqueue(entry, SaturatingAdd(watermark, _ttlNanos)); // look again later
-            }
+            _reportedRoutes.Remove(update.Agent);
         }
+        else
+        {
+            _reportedRoutes[update.Agent] = route;
+        }
+
+        var reason = route == FlagRoute.Primary ? update.Cause : update.Kind;
+        _observers.OnRemediation(new RemediationAction(update.Agent, route, update.Fallback ?? string.Empty, update.AtUnixNano, update.Incident, reason));
     }
 
-    /// <summary>
-    /// Whether an agent's ended incident can be forgotten (to bound memory): its flag is no longer in force, no write is in
-    /// flight, and it ended at least <see cref="ForgetAfter"/> ago in wall-clock time as well as a TTL ago in event time.
-    /// The wall-clock condition keeps a fast replay (where event time runs far ahead of the agents) from forgetting an
-    /// incident that a late-delivered anomaly still belongs to: forgetting must never change a decision.
-    /// </summary>
-    private bool CanForget(AgentState state, Incident incident)
+    private void Audit(AuditOnly audit)
     {
-        var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
-        return incident.Expired
-            && !state.InFlight
-            && (state.Desired is null || state.Desired.ExpiresAtUnixMs <= now)
-            && now - incident.ExpiredAtWallMs >= (long)ForgetAfter.TotalMilliseconds;
+        if (_store is null)
+        {
+            return;
+        }
+
+        var outcome = audit.Outcome == FlagAuditOutcome.DryRun ? "dry_run" : "suppressed";
+        var logger = _logger;
+        var incident = audit.Decision.Incident;
+        _ = _store.AppendAuditAsync(audit.Decision, audit.Outcome, CancellationToken.None).WaitAsync(_options.WriteTimeout, _time)
+            .ContinueWith(
+                t => Log.AuditFailed(logger, outcome, incident, t.Exception!.GetBaseException()),
+                CancellationToken.None,
+                TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously,
+                TaskScheduler.Default);
+    }
+
+    private void WriteKillSwitch()
+    {
+        if (_store is null || _killSwitchPending is not { } state)
+        {
+            return;
+        }
+
+        _store.WriteKillSwitchAsync(state, CancellationToken.None).WaitAsync(_options.WriteTimeout, _time).PipeTo(
+            Self,
+            Self,
+            success: () => new KillSwitchWritten(state),
+            failure: e => new KillSwitchFailed(state, e));
+    }
+
+    private void OnKillSwitchFailed(KillSwitchFailed message)
+    {
+        if (!ReferenceEquals(message.State, _killSwitchPending))
+        {
+            return;
+        }
+
+        _killSwitchAttempts++;
+        var delay = BackoffDelay(_killSwitchAttempts);
+        Log.KillSwitchWriteFailed(_logger, _killSwitchAttempts, delay, message.Cause);
+        Timers.StartSingleTimer(KillSwitchRetryKey, RetryKillSwitch.Instance, delay);
     }
 
     // ---- flag writes (wall-clock time) ---------------------------------------------------------------------------
 
-    private void StartWrite(AgentState state)
+    private void Desire(FlagDecision decision)
     {
-        if (!Writes || state.InFlight || state.Desired is not { } decision)
+        if (_store is null)
+        {
+            return;
+        }
+
+        if (!_writes.TryGetValue(decision.Agent, out var state))
+        {
+            _writes[decision.Agent] = state = new WriteState(decision.Agent);
+        }
+
+        state.Desired = decision;
+        state.Applied = false;
+        state.FailedAttempts = 0;
+        Timers.Cancel(state.RetryKey);
+        StartWrite(state);
+    }
+
+    private void StartWrite(WriteState state)
+    {
+        if (_store is null || state.InFlight || state.Desired is not { } decision)
         {
             return;
         }
@@ -232,7 +345,7 @@ internal sealed class RemediationActor : ReceiveActor, IWithTimers
                 Log.FlagWriteAbandoned(_logger, decision.Incident, state.FailedAttempts);
             }
 
-            state.Desired = null;
+            _writes.Remove(state.Agent);
             return;
         }
 
@@ -240,7 +353,7 @@ internal sealed class RemediationActor : ReceiveActor, IWithTimers
         _inFlight++;
         var agent = state.Agent;
         var version = decision.Version;
-        WriteAsync(_store!, decision, _options.WriteTimeout, _time).PipeTo(
+        WriteAsync(_store, decision, _options.WriteTimeout, _time).PipeTo(
             Self,
             Self,
             success: outcome => new WriteCompleted(agent, version, outcome),
@@ -257,7 +370,7 @@ internal sealed class RemediationActor : ReceiveActor, IWithTimers
     private void OnWriteCompleted(WriteCompleted message)
     {
         _inFlight--;
-        if (_agents.TryGetValue(message.Agent, out var state))
+        if (_writes.TryGetValue(message.Agent, out var state))
         {
             state.InFlight = false;
             if (state.Desired is { } desired && desired.Version == message.Version)
@@ -269,6 +382,11 @@ internal sealed class RemediationActor : ReceiveActor, IWithTimers
 
                 state.Applied = true;
                 state.FailedAttempts = 0;
+                _engine.MarkApplied(message.Agent, applied: true);
+                if (desired.Route == FlagRoute.Primary)
+                {
+                    _writes.Remove(message.Agent); // nothing in force to re-assert
+                }
             }
             else
             {
@@ -283,7 +401,7 @@ internal sealed class RemediationActor : ReceiveActor, IWithTimers
     private void OnWriteFailed(WriteFailed message)
     {
         _inFlight--;
-        if (_agents.TryGetValue(message.Agent, out var state))
+        if (_writes.TryGetValue(message.Agent, out var state))
         {
             state.InFlight = false;
             if (state.Desired is { } desired && desired.Version == message.Version)
@@ -304,7 +422,7 @@ internal sealed class RemediationActor : ReceiveActor, IWithTimers
 
     private void OnRetry(string agent)
     {
-        if (_agents.TryGetValue(agent, out var state) && !state.Applied)
+        if (_writes.TryGetValue(agent, out var state) && !state.Applied)
         {
             StartWrite(state);
         }
@@ -312,14 +430,14 @@ internal sealed class RemediationActor : ReceiveActor, IWithTimers
 
     private void OnStoreReconnected()
     {
-        if (!Writes)
+        if (_store is null)
         {
             return;
         }
 
         var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
         var count = 0;
-        foreach (var state in _agents.Values)
+        foreach (var state in _writes.Values)
         {
             if (state.Desired is not { } decision || decision.ExpiresAtUnixMs <= now)
             {
@@ -334,6 +452,10 @@ internal sealed class RemediationActor : ReceiveActor, IWithTimers
         }
 
         Log.FlagsReasserted(_logger, count);
+        if (_killSwitchPending is not null)
+        {
+            WriteKillSwitch();
+        }
     }
 
     private TimeSpan BackoffDelay(int attempt)
@@ -345,7 +467,7 @@ internal sealed class RemediationActor : ReceiveActor, IWithTimers
     }
 
     private RemediationProtocol.Flags SnapshotFlags() =>
-        new([.. _agents.Values
+        new([.. _writes.Values
             .Where(s => s.Desired is not null)
             .OrderBy(s => s.Agent, StringComparer.Ordinal)
             .Select(s => new RemediationProtocol.FlagStatus(s.Desired!, s.Applied, s.FailedAttempts))]);
@@ -421,34 +543,16 @@ internal sealed class RemediationActor : ReceiveActor, IWithTimers
         }
     }
 
-    private static long SaturatingAdd(long a, long b)
-    {
-        var sum = a + b;
-        return ((a ^ sum) & (b ^ sum)) < 0 ? (a < 0 ? long.MinValue : long.MaxValue) : sum;
-    }
-
     // ---- state and private messages ---------------------------------------------------------------------------------
 
-    private sealed class AgentState(string agent)
+    private sealed class WriteState(string agent)
     {
         public string Agent { get; } = agent;
         public string RetryKey { get; } = "retry:" + agent;
-        public Incident? Incident { get; set; }
         public FlagDecision? Desired { get; set; }
         public bool Applied { get; set; }
         public bool InFlight { get; set; }
         public int FailedAttempts { get; set; }
-    }
-
-    private sealed class Incident(string id, string kind, string fallback, long openedAt, long endsAt)
-    {
-        public string Id { get; } = id;
-        public string Kind { get; } = kind;
-        public string Fallback { get; } = fallback;
-        public long OpenedAt { get; } = openedAt;
-        public long EndsAt { get; } = endsAt;
-        public bool Expired { get; set; }
-        public long ExpiredAtWallMs { get; set; }
     }
 
     private sealed class BarrierState
@@ -463,4 +567,27 @@ internal sealed class RemediationActor : ReceiveActor, IWithTimers
     private sealed record WriteFailed(string Agent, long Version, Exception Cause);
 
     private sealed record RetryWrite(string Agent);
+
+    private sealed record Restored(StoredRemediation Stored);
+
+    private sealed record RestoreFailed(Exception Cause);
+
+    private sealed record KillSwitchWritten(KillSwitchState State);
+
+    private sealed record KillSwitchFailed(KillSwitchState State, Exception Cause);
+
+    private sealed class RetryRestore
+    {
+        public static readonly RetryRestore Instance = new();
+    }
+
+    private sealed class RetryKillSwitch
+    {
+        public static readonly RetryKillSwitch Instance = new();
+    }
+
+    private sealed class Renew
+    {
+        public static readonly Renew Instance = new();
+    }
 }

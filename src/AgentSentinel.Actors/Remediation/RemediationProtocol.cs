@@ -1,5 +1,9 @@
 using AgentSentinel.Core.Anomalies;
 using AgentSentinel.Core.Remediation;
+using AgentSentinel.Core.Spans;
+using AgentSentinel.Remediation.Admin;
+using AgentSentinel.Remediation.Lifecycle;
+using AgentSentinel.Remediation.Policies;
 using Akka.Actor;
 
 namespace AgentSentinel.Actors.Remediation;
@@ -7,11 +11,23 @@ namespace AgentSentinel.Actors.Remediation;
 /// <summary>Messages of the remediation actor (<c>/user/remediation</c>).</summary>
 public static class RemediationProtocol
 {
-    /// <summary>Event from an agent actor: an anomaly was detected.</summary>
-    public sealed record AnomalyDetected(Anomaly Anomaly);
+    /// <summary>Event from an agent actor: an anomaly was detected; <paramref name="Resource"/> is the agent's resource (policy selectors).</summary>
+    public sealed record AnomalyDetected(Anomaly Anomaly, ResourceAttributes? Resource = null);
 
-    /// <summary>Event from trace assembly: event time has reached this watermark (unix ns); incidents may expire.</summary>
+    /// <summary>Event from an agent actor: its recovery test decided probe <paramref name="Sequence"/>.</summary>
+    public sealed record ProbeVerdict(string Agent, int Sequence, bool Recovered, string Summary, long AtUnixNano);
+
+    /// <summary>Event from trace assembly: event time has reached this watermark (unix ns): probes start, incidents move on.</summary>
     public sealed record WatermarkAdvanced(long WatermarkUnixNano);
+
+    /// <summary>From the composition root: where the agent router is (remediation tells agents about probes and incidents).</summary>
+    public sealed record AgentsAttached(IActorRef Router);
+
+    /// <summary>From the agent router: how many agents have a live actor (the blast radius is a share of them).</summary>
+    public sealed record FleetSize(int Agents);
+
+    /// <summary>From the policy provider: a valid new policy file is in force.</summary>
+    public sealed record PoliciesChanged(PolicySet Policies);
 
     /// <summary>
     /// Command from the composition root: the flag store is reachable again (e.g. Redis reconnected, possibly after a
@@ -21,6 +37,15 @@ public static class RemediationProtocol
     public sealed record StoreReconnected
     {
         public static readonly StoreReconnected Instance = new();
+    }
+
+    /// <summary>A manual operation (from <see cref="ActorRemediationAdmin"/>); replied to with an <see cref="AdminResult"/>.</summary>
+    public sealed record AdminCommand(Func<RemediationEngine, List<RemediationEffect>, AdminResult> Operation);
+
+    /// <summary>Query: the overview of <see cref="IRemediationAdmin.ListAsync"/>.</summary>
+    public sealed record GetOverview
+    {
+        public static readonly GetOverview Instance = new();
     }
 
     /// <summary>From the agent router: barrier <paramref name="Id"/> went to these agents; reply to <paramref name="ReplyTo"/> once each has passed it or stopped.</summary>

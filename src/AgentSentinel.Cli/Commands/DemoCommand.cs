@@ -10,7 +10,7 @@ using AgentSentinel.Kafka;
 using AgentSentinel.Kafka.Mock;
 using AgentSentinel.Kafka.Producer;
 using AgentSentinel.Redis;
-using AgentSentinel.Redis.Client;
+using AgentSentinel.Client;
 using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
 
@@ -47,13 +47,14 @@ internal static class DemoCommand
         output.WriteLine($"  kafka  mock cluster at {cluster.BootstrapServers}, topic {Topic} (6 partitions)");
         output.WriteLine($"  redis  private redis-server at {redis.ConnectionString}");
 
-        var ttl = TimeSpan.FromSeconds(Math.Clamp(duration.TotalSeconds * 0.2, 10, 60));
+        var policyFile = settings.Remediation.PolicyFile is { Length: > 0 } ? null : WriteDemoPolicies();
         settings.Kafka.BootstrapServers = cluster.BootstrapServers;
         settings.Kafka.GroupId = "agentsentinel-demo";
         // The mock holds an empty fetch for the whole wait instead of answering when data arrives (kafka-in-tests.md).
         settings.Kafka.Consumer.TryAdd("fetch.wait.max.ms", "10");
         settings.Redis.ConnectionString = redis.ConnectionString;
-        settings.Remediation.FlagTtl = ttl;
+        settings.Remediation.PolicyFile = policyFile ?? settings.Remediation.PolicyFile;
+        settings.Remediation.RenewInterval = TimeSpan.FromSeconds(1);
         settings.Pipeline.IdleWatermarkAdvance ??= TimeSpan.FromSeconds(1);
         settings.Metrics.Port = 0;
         settings.Metrics.Host = "127.0.0.1";
@@ -64,8 +65,8 @@ internal static class DemoCommand
         var scorer = new DemoScorer(fleet, time, start);
         var recorder = new PipelineRecorder();
         output.WriteLine($"  fleet  {string.Join(", ", AgentArchetype.All.Select(a => $"{fleet.Count(f => f.Archetype == a)} {a.Name}"))}");
-        output.WriteLine($"  faults {string.Join(", ", fleet.Where(a => a.Fault != FaultKind.None).Select(a => $"{a.Fault.Describe()} on {a.Name} at {a.FaultStartSeconds:0}s"))}");
-        output.WriteLine($"  flags  TTL {ttl.TotalSeconds:0}s, fallback '{settings.Remediation.DefaultFallback}'");
+        output.WriteLine($"  faults {string.Join(", ", fleet.Where(a => a.Fault != FaultKind.None).Select(a => $"{a.Fault.Describe()} on {a.Name} from {a.FaultStartSeconds:0}s to {a.FaultEndSeconds:0}s"))}");
+        output.WriteLine($"  policy {settings.Remediation.PolicyFile}{(policyFile is null ? string.Empty : " (the demo's: fallback 'safe-model', probe after 8s at 50%, backoff ×2)")}");
         output.WriteLine();
 
         await using var host = await SentinelHost.StartAsync(settings, [console, scorer, recorder], loggers, time, cancellationToken).ConfigureAwait(false);
@@ -91,12 +92,7 @@ internal static class DemoCommand
                 producer.Produce(Topic, null, value);
                 return Task.CompletedTask;
             },
-            agent =>
-            {
-                var poller = pollers[agent];
-                var route = poller.CurrentRoute();
-                return (route, poller.LastKnown?.Fallback ?? string.Empty);
-            },
+            new PollerRoutes(pollers),
             time,
             seed);
         driver.RouteChanged += console.AgentRoute;
@@ -129,7 +125,35 @@ internal static class DemoCommand
             output.WriteLine($"report written to {reportPath}");
         }
 
+        if (policyFile is not null)
+        {
+            File.Delete(policyFile);
+        }
+
         return SentinelCli.Ok;
+    }
+
+    /// <summary>Writes the demo's embedded policies (short timings) to a temporary file and returns its path.</summary>
+    private static string WriteDemoPolicies()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"agentsentinel-demo-policies-{Environment.ProcessId}.yaml");
+        using var resource = typeof(DemoCommand).Assembly.GetManifestResourceStream("AgentSentinel.Cli.Demo.demo-policies.yaml")
+            ?? throw new InvalidOperationException("The demo's policies are not embedded.");
+        using var file = File.Create(path);
+        resource.CopyTo(file);
+        return path;
+    }
+
+    /// <summary>The agents' flag clients: one poller each, exactly as the client library is used in an agent.</summary>
+    private sealed class PollerRoutes(IReadOnlyDictionary<string, FlagPoller> pollers) : IRouteSource
+    {
+        public (FlagRoute Route, string Fallback) Current(string agent)
+        {
+            var poller = pollers[agent];
+            return (poller.CurrentRoute(), poller.LastKnown?.Fallback ?? string.Empty);
+        }
+
+        public RouteDecision Decide(string agent, double sample) => pollers[agent].Decide(sample);
     }
 
     /// <summary>
@@ -152,10 +176,14 @@ internal static class DemoCommand
         // The slowest archetype needs ~20 s for its 30-trace warm-up: a fault that began earlier would be learnt as normal.
         var first = Math.Max(duration.TotalSeconds * 0.35, 25);
         var stagger = duration.TotalSeconds * 0.05;
+        // Each fault lasts long enough for the first probe to see it (and fail: a re-trip with backoff) and ends in time
+        // for a later probe to pass.
+        var length = Math.Max(duration.TotalSeconds * 0.22, 18);
         for (var i = 0; i < faulted.Count; i++)
         {
             var kind = i % 2 == 0 ? FaultKind.TokenBlowUp : FaultKind.LatencyRegression;
-            faulted[i].InjectFault(kind, first + (stagger * (i % 4)));
+            var at = first + (stagger * (i % 4));
+            faulted[i].InjectFault(kind, at, at + length);
         }
 
         return agents;
@@ -187,13 +215,15 @@ internal static class DemoCommand
         foreach (var fault in summary.Faults)
         {
             var detected = fault.Detected
-                ? string.Create(CultureInfo.InvariantCulture, $"detected after {fault.SecondsToAnomaly:0.0}s, flagged after {fault.SecondsToFlag?.ToString("0.0", CultureInfo.InvariantCulture) ?? "-"}s")
+                ? string.Create(CultureInfo.InvariantCulture, $"detected after {fault.SecondsToAnomaly:0.0}s, flagged after {fault.SecondsToFlag?.ToString("0.0", CultureInfo.InvariantCulture) ?? "-"}s, {fault.Probes} probes ({fault.FailedProbes} failed), recovered {(fault.SecondsToRecovery is { } r ? r.ToString("0.0", CultureInfo.InvariantCulture) + "s after the incident opened" : "-")}")
                 : "MISSED";
             output.WriteLine($"  {fault.Fault,-19} on {fault.Agent,-20} at {fault.StartedAtSeconds,5:0.0}s: {detected}");
         }
 
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"  faults injected {summary.FaultsInjected}, detected {summary.FaultsDetected}, false flags {summary.FalseFlags}, false anomalies {summary.FalseAnomalies}, median seconds to flag {summary.MedianSecondsToFlag?.ToString("0.0", CultureInfo.InvariantCulture) ?? "-"}"));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  incidents opened {summary.IncidentsOpened}, recovered {summary.IncidentsRecovered}, probes {summary.ProbesStarted} ({summary.ProbesFailed} failed), median seconds to recovery {summary.MedianSecondsToRecovery?.ToString("0.0", CultureInfo.InvariantCulture) ?? "-"}"));
     }
 
     private static async Task WriteReportAsync(string path, DemoSummary summary)
@@ -206,14 +236,12 @@ internal static class DemoCommand
         json.WriteNumber("faults_injected", summary.FaultsInjected);
         json.WriteNumber("faults_detected", summary.FaultsDetected);
         json.WriteNumber("false_flags", summary.FalseFlags);
-        if (summary.MedianSecondsToFlag is { } median)
-        {
-            json.WriteNumber("median_seconds_to_flag", median);
-        }
-        else
-        {
-            json.WriteNull("median_seconds_to_flag");
-        }
+        WriteNullable(json, "median_seconds_to_flag", summary.MedianSecondsToFlag);
+        json.WriteNumber("incidents_opened", summary.IncidentsOpened);
+        json.WriteNumber("incidents_recovered", summary.IncidentsRecovered);
+        WriteNullable(json, "median_seconds_to_recovery", summary.MedianSecondsToRecovery);
+        json.WriteNumber("probes_started", summary.ProbesStarted);
+        json.WriteNumber("probes_failed", summary.ProbesFailed);
 
         json.WriteNumber("false_anomalies", summary.FalseAnomalies);
         json.WriteNumber("flag_flips", summary.FlagFlips);
@@ -227,9 +255,13 @@ internal static class DemoCommand
             json.WriteString("agent", fault.Agent);
             json.WriteString("fault", fault.Fault);
             json.WriteNumber("started_at_seconds", fault.StartedAtSeconds);
+            WriteNullable(json, "ended_at_seconds", fault.EndedAtSeconds);
             json.WriteBoolean("detected", fault.Detected);
             WriteNullable(json, "seconds_to_anomaly", fault.SecondsToAnomaly);
             WriteNullable(json, "seconds_to_flag", fault.SecondsToFlag);
+            json.WriteNumber("probes", fault.Probes);
+            json.WriteNumber("failed_probes", fault.FailedProbes);
+            WriteNullable(json, "seconds_to_recovery", fault.SecondsToRecovery);
             json.WriteEndObject();
         }
 

@@ -47,6 +47,15 @@ internal sealed class DemoConsole(TextWriter output, TimeProvider time, long sta
             ? $"{action.Agent,-22} back to primary ({action.Reason}), incident {action.Incident}"
             : $"{action.Agent,-22} -> {action.Route.ToWireName()} '{action.Fallback}' ({action.Reason}), incident {action.Incident}");
 
+    public override void OnIncident(IncidentUpdate update)
+    {
+        if (update.Cause is "opened" or "probe_started" or "probe_failed" or "recovered" or "quiet")
+        {
+            Line("INCIDENT", string.Create(CultureInfo.InvariantCulture,
+                $"{update.Agent,-22} {update.Incident} {update.Kind}: {update.Cause} -> {update.Phase}{(update.Trips > 1 ? $" (trip {update.Trips})" : string.Empty)}; {update.Detail}"));
+        }
+    }
+
     public void AgentRoute(SimulatedAgent agent, FlagRoute route, string fallback) =>
         Line("agent", route == FlagRoute.Primary
             ? $"{agent.Name,-22} polled its flag: back on its primary model {agent.Archetype.Model}"

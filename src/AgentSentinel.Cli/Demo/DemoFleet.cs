@@ -1,3 +1,4 @@
+using AgentSentinel.Client;
 using AgentSentinel.Core.Remediation;
 
 namespace AgentSentinel.Cli.Demo;
@@ -5,18 +6,24 @@ namespace AgentSentinel.Cli.Demo;
 /// <summary>Writes one Kafka record value, as the Collector's exporter would (key null: batched records).</summary>
 internal delegate Task RecordWriter(byte[]? key, byte[] value, CancellationToken cancellationToken);
 
-/// <summary>Reads the route an agent's flag selects now, as an agent's client library would.</summary>
-internal delegate (FlagRoute Route, string Fallback) RouteReader(string agent);
+/// <summary>The agent's flag client: the route its flag selects now, and the path one request takes given a uniform sample.</summary>
+internal interface IRouteSource
+{
+    (FlagRoute Route, string Fallback) Current(string agent);
+
+    RouteDecision Decide(string agent, double sample);
+}
 
 /// <summary>
 /// Drives the simulated fleet: every tick it collects the requests that came due across all agents into one
 /// OTLP record, as the Collector's batch processor does, and produces it. Like a real exporter it sometimes
 /// ships a trace's root span in the next batch (spans are exported as they end), so traces arrive in pieces.
 /// </summary>
-internal sealed class DemoFleet(IReadOnlyList<SimulatedAgent> agents, RecordWriter write, RouteReader readRoute, TimeProvider time, int seed)
+internal sealed class DemoFleet(IReadOnlyList<SimulatedAgent> agents, RecordWriter write, IRouteSource routes, TimeProvider time, int seed)
 {
     private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(100);
     private readonly Random _rng = new(seed);
+    private bool _wired;
 
     public IReadOnlyList<SimulatedAgent> Agents { get; } = agents;
 
@@ -29,6 +36,7 @@ internal sealed class DemoFleet(IReadOnlyList<SimulatedAgent> agents, RecordWrit
 
     public async Task RunAsync(TimeSpan duration, long startTimestamp, CancellationToken cancellationToken)
     {
+        WireDecisions();
         var encoder = new OtlpRecordEncoder();
         var carried = new List<(SimulatedAgent Agent, SimulatedTrace Trace)>();
         using var timer = new PeriodicTimer(Tick, time);
@@ -83,9 +91,24 @@ internal sealed class DemoFleet(IReadOnlyList<SimulatedAgent> agents, RecordWrit
         }
     }
 
+    private void WireDecisions()
+    {
+        if (_wired)
+        {
+            return;
+        }
+
+        _wired = true;
+        foreach (var agent in Agents)
+        {
+            var name = agent.Name;
+            agent.Decide = sample => routes.Decide(name, sample);
+        }
+    }
+
     private void RefreshRoute(SimulatedAgent agent)
     {
-        var (route, fallback) = readRoute(agent.Name);
+        var (route, fallback) = routes.Current(agent.Name);
         if (route != agent.Route)
         {
             agent.Route = route;

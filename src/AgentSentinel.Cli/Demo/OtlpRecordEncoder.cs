@@ -109,6 +109,11 @@ internal sealed class OtlpRecordEncoder
                 break;
         }
 
+        if (s.Route is { } route)
+        {
+            a.Add(Str("agentsentinel.route", route));
+        }
+
         return span;
     }
 

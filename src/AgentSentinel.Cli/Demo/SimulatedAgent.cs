@@ -1,4 +1,5 @@
 using AgentSentinel.Core.Remediation;
+using AgentSentinel.Client;
 using AgentSentinel.Core.Spans;
 
 namespace AgentSentinel.Cli.Demo;
@@ -23,15 +24,17 @@ internal sealed record SimulatedSpan(
     long InputTokens = 0,
     long OutputTokens = 0,
     string? FinishReason = null,
-    string? Tool = null);
+    string? Tool = null,
+    string? Route = null);
 
 /// <summary>One simulated request: a trace of spans, all under one root.</summary>
 internal sealed record SimulatedTrace(TraceId TraceId, IReadOnlyList<SimulatedSpan> Spans, bool Faulty);
 
 /// <summary>
-/// One agent of the demo fleet: generates requests shaped by its archetype, on the route its flag selects.
-/// The injected fault lives on the primary path only: on the fallback route the agent behaves normally,
-/// which is what remediation is for.
+/// One agent of the demo fleet: generates requests shaped by its archetype, each on the path its flag client chooses
+/// (<see cref="Decide"/>: primary, fallback, or during a probe primary for probe_ratio of the requests), and tags the root
+/// span with <c>agentsentinel.route</c> as the client library tells agents to. The injected fault lives on the primary
+/// path only, for a limited time: on the fallback the agent behaves normally, which is what remediation is for.
 /// </summary>
 internal sealed class SimulatedAgent
 {
@@ -55,18 +58,29 @@ internal sealed class SimulatedAgent
     public FaultKind Fault { get; private set; }
     /// <summary>Seconds since the demo started at which the fault begins (meaningful when <see cref="Fault"/> is set).</summary>
     public double FaultStartSeconds { get; private set; } = double.PositiveInfinity;
+
+    /// <summary>Seconds since the demo started at which the fault is fixed (the primary path is healthy again).</summary>
+    public double FaultEndSeconds { get; private set; } = double.PositiveInfinity;
+
+    /// <summary>The route the agent's flag selects (as last polled), for display.</summary>
     public FlagRoute Route { get; set; } = FlagRoute.Primary;
+
+    /// <summary>Chooses each request's path from a uniform sample in [0, 1): the flag client's decision.</summary>
+    public Func<double, RouteDecision> Decide { get; set; } = _ => RouteDecision.Primary;
+
     public string FallbackModel { get; set; } = "safe-model";
     public long Requests { get; private set; }
     public long FallbackRequests { get; private set; }
 
-    public void InjectFault(FaultKind fault, double atSeconds)
+    public void InjectFault(FaultKind fault, double atSeconds, double untilSeconds = double.PositiveInfinity)
     {
         Fault = fault;
         FaultStartSeconds = atSeconds;
+        FaultEndSeconds = untilSeconds;
     }
 
-    public bool FaultActive(double elapsedSeconds) => Fault != FaultKind.None && elapsedSeconds >= FaultStartSeconds;
+    public bool FaultActive(double elapsedSeconds) =>
+        Fault != FaultKind.None && elapsedSeconds >= FaultStartSeconds && elapsedSeconds < FaultEndSeconds;
 
     /// <summary>Returns the requests due by <paramref name="elapsedSeconds"/>, each ending at <paramref name="nowUnixNano"/>.</summary>
     public IEnumerable<SimulatedTrace> Due(double elapsedSeconds, long nowUnixNano)
@@ -82,12 +96,13 @@ internal sealed class SimulatedAgent
     private SimulatedTrace NextTrace(double elapsedSeconds, long endUnixNano)
     {
         Requests++;
-        var onFallback = Route != FlagRoute.Primary;
+        var decision = Decide(_rng.NextDouble());
+        var onFallback = !decision.IsPrimary;
         FallbackRequests += onFallback ? 1 : 0;
         var faulty = !onFallback && FaultActive(elapsedSeconds);
         var tokenFactor = faulty && Fault == FaultKind.TokenBlowUp ? 6.0 + (2 * _rng.NextDouble()) : 1.0;
         var latencyFactor = faulty && Fault == FaultKind.LatencyRegression ? 4.0 + _rng.NextDouble() : 1.0;
-        var model = onFallback ? FallbackModel : Archetype.Model;
+        var model = onFallback ? decision.Fallback ?? FallbackModel : Archetype.Model;
 
         // Lay the steps out forward from zero, then shift the trace so that it ends now.
         var steps = new List<SimulatedSpan>();
@@ -127,7 +142,7 @@ internal sealed class SimulatedAgent
         }
 
         // OTel exports a span when it ends, so the root (which ends last) comes last.
-        spans.Add(new SimulatedSpan(SimulatedSpanKind.Agent, root, default, shift, endUnixNano, model));
+        spans.Add(new SimulatedSpan(SimulatedSpanKind.Agent, root, default, shift, endUnixNano, model, Route: decision.AttributeValue));
         return new SimulatedTrace(new TraceId(NextNonZero(), NextNonZero()), spans, faulty);
     }
 

@@ -24,7 +24,9 @@ internal sealed class MetricsEndpoint : IAsyncDisposable
 
     public Uri Url { get; }
 
-    public static async Task<MetricsEndpoint> StartAsync(MetricsOptions options, Func<bool> isLive, Func<bool> isReady, ILoggerFactory loggers, CancellationToken cancellationToken)
+    /// <summary>Starts Kestrel; <paramref name="configure"/> maps more endpoints (the admin API) before it starts.</summary>
+    public static async Task<MetricsEndpoint> StartAsync(
+        MetricsOptions options, Func<bool> isLive, Func<bool> isReady, ILoggerFactory loggers, CancellationToken cancellationToken, Action<WebApplication>? configure = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -38,6 +40,7 @@ internal sealed class MetricsEndpoint : IAsyncDisposable
         app.MapMetrics("/metrics");
         app.MapGet("/health/live", () => isLive() ? Results.Text("live") : Results.Text("not live", statusCode: 503));
         app.MapGet("/health/ready", () => isReady() ? Results.Text("ready") : Results.Text("not ready", statusCode: 503));
+        configure?.Invoke(app);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         var bound = app.Urls.FirstOrDefault() ?? $"http://{options.Host}:{options.Port}";
         return new MetricsEndpoint(app, new Uri(bound.Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal).Replace("[::]", "127.0.0.1", StringComparison.Ordinal)));

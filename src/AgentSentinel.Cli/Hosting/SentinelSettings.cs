@@ -2,7 +2,10 @@ using AgentSentinel.Actors;
 using AgentSentinel.Detection;
 using AgentSentinel.Kafka;
 using AgentSentinel.Otlp;
+using AgentSentinel.Alerting;
+using AgentSentinel.Cli.Admin;
 using AgentSentinel.Redis.Flags;
+using AgentSentinel.Remediation.Policies;
 using Microsoft.Extensions.Configuration;
 
 namespace AgentSentinel.Cli.Hosting;
@@ -49,6 +52,8 @@ internal sealed class SentinelSettings
     public RemediationOptions Remediation { get; } = new();
     public PipelineOptions Pipeline { get; } = new();
     public MetricsOptions Metrics { get; } = new();
+    public AlertmanagerOptions Alertmanager { get; } = new();
+    public AdminOptions Admin { get; } = new();
 
     /// <summary>Loads and binds; throws <see cref="ConfigurationException"/> naming the key of anything that does not bind.</summary>
     public static SentinelSettings Load(string? configFile, bool includeEnvironment = true)
@@ -88,10 +93,18 @@ internal sealed class SentinelSettings
         Bind(configuration, RemediationOptions.SectionName, settings.Remediation, known);
         Bind(configuration, PipelineOptions.SectionName, settings.Pipeline, known);
         Bind(configuration, MetricsOptions.SectionName, settings.Metrics, known);
+        Bind(configuration, AlertmanagerOptions.SectionName, settings.Alertmanager, known);
+        Bind(configuration, AdminOptions.SectionName, settings.Admin, known);
         var unknown = configuration.GetChildren().Select(c => c.Key).Where(k => !known.Contains(k)).ToList();
         if (unknown.Count > 0)
         {
             throw new ConfigurationException(string.Join('\n', unknown.Select(k => $"{k}: unknown section (known: {string.Join(", ", known)})")));
+        }
+
+        // A relative policy file is relative to the configuration file that names it (both ship side by side).
+        if (configFile is not null && settings.Remediation.PolicyFile is { Length: > 0 } policy && !Path.IsPathRooted(policy))
+        {
+            settings.Remediation.PolicyFile = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(configFile))!, policy);
         }
 
         return settings;
@@ -106,6 +119,9 @@ internal sealed class SentinelSettings
         errors.AddRange(Remediation.Validate());
         errors.AddRange(Pipeline.Validate());
         errors.AddRange(Metrics.Validate());
+        errors.AddRange(Alertmanager.Validate());
+        errors.AddRange(Admin.Validate());
+        errors.AddRange(ValidatePolicies());
         if (kafka)
         {
             errors.AddRange(Kafka.Validate());
@@ -117,6 +133,29 @@ internal sealed class SentinelSettings
         }
 
         return errors;
+    }
+
+    /// <summary>The policy file's own problems, each prefixed with the key that names the file.</summary>
+    private IEnumerable<string> ValidatePolicies()
+    {
+        if (Remediation.PolicyFile is not { Length: > 0 } path || !File.Exists(path))
+        {
+            return []; // a missing file is reported by Remediation.Validate
+        }
+
+        try
+        {
+            PolicyLoader.LoadFile(path);
+            return [];
+        }
+        catch (PolicyValidationException e)
+        {
+            return e.Errors.Select(error => $"{RemediationOptions.SectionName}:{nameof(RemediationOptions.PolicyFile)} ({path}): {error}");
+        }
+        catch (IOException e)
+        {
+            return [$"{RemediationOptions.SectionName}:{nameof(RemediationOptions.PolicyFile)} ({path}): {e.Message}"];
+        }
     }
 
     public void ThrowIfInvalid(bool kafka, bool redis)

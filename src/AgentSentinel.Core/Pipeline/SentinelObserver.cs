@@ -28,4 +28,9 @@ public abstract class SentinelObserver
     public virtual void OnRemediation(RemediationAction action)
     {
     }
+
+    /// <summary>An incident opened, changed phase (fallback, probe), recovered or was resolved.</summary>
+    public virtual void OnIncident(IncidentUpdate update)
+    {
+    }
 }

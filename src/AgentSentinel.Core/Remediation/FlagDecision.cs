@@ -50,9 +50,31 @@ public sealed record FlagDecision
     public required long Version { get; init; }
     public required long UpdatedAtUnixMs { get; init; }
     public required long ExpiresAtUnixMs { get; init; }
-    /// <summary>Who decided (for the audit stream): <c>agentsentinel</c>, or an operator.</summary>
+    /// <summary>Who decided (for the audit stream): <c>agentsentinel</c>, or <c>operator:{name}</c>.</summary>
     public string Actor { get; init; } = "agentsentinel";
+
+    /// <summary>For the audit stream only: the lifecycle step this write makes (<c>opened</c>, <c>probe_started</c>,
+    /// <c>probe_failed</c>, <c>recovered</c>, <c>renewed</c>, <c>reasserted</c>, <c>pinned</c>, <c>cleared</c>, <c>kill_switch</c>…).</summary>
+    public string Transition { get; init; } = "decided";
+
+    /// <summary>For the audit stream only: the policy that decided, and the fingerprint of the policy file.</summary>
+    public string Policy { get; init; } = string.Empty;
+
+    /// <summary>
+    /// AgentSentinel's own remediation state for the agent (opaque JSON), stored with the flag in the same atomic write so
+    /// that a restart resumes the incident where it was; null removes it (the agent is back to primary and forgotten).
+    /// Never shown to agents.
+    /// </summary>
+    public string? State { get; init; }
 }
+
+/// <summary>The global kill switch as stored: while engaged, no automated flag is written.</summary>
+public sealed record KillSwitchState(bool Engaged, string Actor, string Note, long UpdatedAtUnixMs);
+
+/// <summary>What the store holds for remediation to resume after a restart.</summary>
+/// <param name="States">Per agent, the last <see cref="FlagDecision.State"/> written with an applied flag.</param>
+/// <param name="KillSwitch">The kill switch, if it was ever set.</param>
+public sealed record StoredRemediation(IReadOnlyDictionary<string, string> States, KillSwitchState? KillSwitch);
 
 /// <summary>A flag as read back from the store.</summary>
 public sealed record FlagState(
@@ -88,4 +110,13 @@ public interface IFlagStore
     Task<FlagWriteOutcome> WriteAsync(FlagDecision decision, CancellationToken cancellationToken);
 
     Task<FlagState?> ReadAsync(string agent, CancellationToken cancellationToken);
+
+    /// <summary>Appends an audit entry for a decision agents are not told about (dry run, suppressed by a safety limit).</summary>
+    Task AppendAuditAsync(FlagDecision decision, FlagAuditOutcome outcome, CancellationToken cancellationToken);
+
+    /// <summary>The remediation states and kill switch saved by earlier runs (for resuming after a restart).</summary>
+    Task<StoredRemediation> LoadRemediationAsync(CancellationToken cancellationToken);
+
+    /// <summary>Stores the kill switch and audits the change.</summary>
+    Task WriteKillSwitchAsync(KillSwitchState state, CancellationToken cancellationToken);
 }

@@ -588,6 +588,7 @@ internal ref struct JsonSpanReader
     private bool ReadKeyValue(ref Utf8JsonReader r, AttributeTarget target)
     {
         Span<byte> keyBuffer = stackalloc byte[MaxKeyBytes];
+        scoped ReadOnlySpan<byte> keyBytes = default; // resource attributes only: every key is kept
         var key = AttributeKey.Unknown;
         var hasKey = false;
         var pendingValue = false;
@@ -596,7 +597,7 @@ internal ref struct JsonSpanReader
         {
             if (r.TokenType == JsonTokenType.EndObject)
             {
-                return !pendingValue || ReadTopLevelValue(ref valueReader, key, target);
+                return !pendingValue || ReadTopLevelValue(ref valueReader, key, target, keyBytes);
             }
 
             if (Is(ref r, "key"u8, default))
@@ -604,6 +605,14 @@ internal ref struct JsonSpanReader
                 if (!Next(ref r) || !LookupKey(ref r, keyBuffer, out key))
                 {
                     return false;
+                }
+
+                if (target == AttributeTarget.Resource && r.TokenType == JsonTokenType.String)
+                {
+                    // An escaped key longer than the buffer is dropped: keys are short ASCII, and escapes in them are rare.
+                    keyBytes = !r.ValueIsEscaped ? r.ValueSpan
+                        : r.ValueSpan.Length <= MaxKeyBytes ? keyBuffer[..r.CopyString(keyBuffer)]
+                        : default;
                 }
 
                 hasKey = true;
@@ -617,7 +626,7 @@ internal ref struct JsonSpanReader
 
                 if (hasKey)
                 {
-                    if (!ReadTopLevelValue(ref r, key, target))
+                    if (!ReadTopLevelValue(ref r, key, target, keyBytes))
                     {
                         return false;
                     }
@@ -667,7 +676,8 @@ internal ref struct JsonSpanReader
         return true;
     }
 
-    private bool ReadTopLevelValue(ref Utf8JsonReader r, AttributeKey key, AttributeTarget target)
+    /// <summary>An attribute's value; <paramref name="resourceKey"/> is the key of a resource attribute (every one is delivered).</summary>
+    private bool ReadTopLevelValue(ref Utf8JsonReader r, AttributeKey key, AttributeTarget target, scoped ReadOnlySpan<byte> resourceKey)
     {
         var mode = ValueMode.None;
         if (key.IsWanted)
@@ -689,10 +699,29 @@ internal ref struct JsonSpanReader
             }
         }
 
+        var resource = target == AttributeTarget.Resource;
+        if (resource)
+        {
+            mode = (mode & ~ValueMode.Raw) | ValueMode.Deliver; // decoded strings, as the protobuf reader gives them
+        }
+
         var hash = Fnv1a64.Create();
         if (!ReadAnyValue(ref r, 0, mode, key, target, ref hash, out var value))
         {
             return false;
+        }
+
+        if (resource)
+        {
+            if (!resourceKey.IsEmpty)
+            {
+                _normalizer.OnResourceEntry(resourceKey, value);
+            }
+
+            if (!key.IsWanted)
+            {
+                return true;
+            }
         }
 
         if (mode == ValueMode.None || (value.Kind == AnyValueKind.Array && (mode & ValueMode.Elements) != 0))

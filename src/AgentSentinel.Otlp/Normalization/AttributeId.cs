@@ -171,6 +171,9 @@ internal enum AttributeId : byte
     /// <summary>OpenLLMetry <c>db.query.result.score</c> / <c>db.search.result.score</c> on a result event.</summary>
     DbQueryResultScore,
 
+    /// <summary><c>agentsentinel.route</c> (<c>primary</c> / <c>fallback</c>): the route the agent says served the span.</summary>
+    AgentSentinelRoute,
+
     /// <summary>A key that is only in the configured agent lists.</summary>
     ConfiguredAgentKey,
 }

@@ -242,6 +242,9 @@ internal sealed class AttributeKeyTable
         ("db.query.result.score", AttributeId.DbQueryResultScore),
         ("db.search.result.score", AttributeId.DbQueryResultScore),
         ("db.pinecone.query.result.score", AttributeId.DbQueryResultScore), // opentelemetry-instrumentation-pinecone < 0.9
+
+        // Set by AgentSentinel's flag clients on the spans of each request: which route served it (SpanRouteHint).
+        ("agentsentinel.route", AttributeId.AgentSentinelRoute),
     ];
 
     private static readonly byte[] CompletionPrefix = "gen_ai.completion."u8.ToArray();

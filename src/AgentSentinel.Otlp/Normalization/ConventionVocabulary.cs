@@ -144,6 +144,15 @@ internal static class ConventionVocabulary
         value.Length >= 2 && value[0] == (byte)'"' && value[^1] == (byte)'"' ? value[1..^1] : value;
 
     /// <summary>
+    /// <c>agentsentinel.route</c>: exactly <c>primary</c> or <c>fallback</c> (AgentSentinel's own flag clients write it);
+    /// anything else says nothing.
+    /// </summary>
+    public static SpanRouteHint Route(ReadOnlySpan<byte> value) =>
+        value.SequenceEqual("primary"u8) ? SpanRouteHint.Primary
+        : value.SequenceEqual("fallback"u8) ? SpanRouteHint.Fallback
+        : SpanRouteHint.None;
+
+    /// <summary>
     /// Folds one provider finish reason into the closed set. Case-insensitive, '-' treated as '_'
     /// (Vercel's <c>tool-calls</c>, <c>content-filter</c>). Empty gives <see cref="FinishReasons.None"/>.
     /// </summary>

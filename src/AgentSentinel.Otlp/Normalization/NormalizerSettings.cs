@@ -10,12 +10,16 @@ internal sealed class NormalizerSettings
         ArgumentNullException.ThrowIfNull(options);
         Keys = new AttributeKeyTable([.. options.EffectiveSpanAgentAttributes], [.. options.EffectiveResourceAgentAttributes]);
         Strings = strings ?? new Utf8StringCache(options.StringCacheSize);
+        Resources = new ResourceAttributesCache(Strings, options.ResourceCacheSize);
         InferFromSpanNames = options.InferFromSpanNames;
     }
 
     public AttributeKeyTable Keys { get; }
 
     public Utf8StringCache Strings { get; }
+
+    /// <summary>Shared resource attribute sets, interned across records.</summary>
+    public ResourceAttributesCache Resources { get; }
 
     public bool InferFromSpanNames { get; }
 }

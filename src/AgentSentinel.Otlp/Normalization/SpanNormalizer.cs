@@ -1,3 +1,5 @@
+using System.Buffers.Text;
+using System.Globalization;
 using System.Text;
 using AgentSentinel.Core.Spans;
 using AgentSentinel.Otlp.Internal;
@@ -84,6 +86,10 @@ internal sealed class SpanNormalizer
     private string? _resourceAgent;
     private int _resourceAgentRank;
 
+    // The attributes of the current resource, encoded for the resource cache (ResourceAttributesCache.TryAppend).
+    private byte[] _resource = new byte[512];
+    private int _resourceLength;
+
     private SpanState _span;
 
     // The names of the span, apart from the value fields: a struct without references is cleared with vector stores.
@@ -131,20 +137,59 @@ internal sealed class SpanNormalizer
         _resourceStart = _batch.Count;
         _resourceAgent = null;
         _resourceAgentRank = 0;
+        _resourceLength = 0;
     }
 
-    /// <summary>Stamps the resource's agent on the spans of this ResourceSpans (fields may arrive in any order).</summary>
+    /// <summary>
+    /// Stamps the resource's agent and its attributes (one shared, interned instance; <see cref="ResourceAttributes.Empty"/>
+    /// when it has none) on the spans of this ResourceSpans (fields may arrive in any order).
+    /// </summary>
     public void EndResourceSpans()
     {
-        if (_resourceAgent is null)
+        if (_resourceStart == _batch.Count)
         {
             return;
         }
 
+        var resource = _settings.Resources.GetOrAdd(new ReadOnlySpan<byte>(_resource, 0, _resourceLength));
+        var agent = _resourceAgent;
         for (var i = _resourceStart; i < _batch.Count; i++)
         {
-            _batch[i].ResourceAgent = _resourceAgent;
+            ref var span = ref _batch[i];
+            span.Resource = resource;
+            span.ResourceAgent = agent;
         }
+    }
+
+    /// <summary>
+    /// One attribute of the resource, whatever its key (readers deliver every resource attribute here, and the wanted ones
+    /// to <see cref="OnAttribute"/> as well). Strings are kept, bools and numbers rendered invariantly; bytes, arrays and
+    /// key-value lists are skipped, and so are over-long keys or values.
+    /// </summary>
+    public void OnResourceEntry(ReadOnlySpan<byte> key, in AttributeValue value)
+    {
+        Span<byte> number = stackalloc byte[32];
+        scoped ReadOnlySpan<byte> text;
+        int written;
+        switch (value.Kind)
+        {
+            case AnyValueKind.String when !value.IsEscaped:
+                text = value.Utf8;
+                break;
+            case AnyValueKind.Bool:
+                text = value.Bool ? "true"u8 : "false"u8;
+                break;
+            case AnyValueKind.Int when Utf8Formatter.TryFormat(value.Int, number, out written):
+                text = number[..written];
+                break;
+            case AnyValueKind.Double when value.Double.TryFormat(number, out written, default, CultureInfo.InvariantCulture):
+                text = number[..written];
+                break;
+            default:
+                return;
+        }
+
+        ResourceAttributesCache.TryAppend(ref _resource, ref _resourceLength, key, text);
     }
 
     // ---------------------------------------------------------------- spans
@@ -400,6 +445,7 @@ internal sealed class SpanNormalizer
         span.ToolName = toolName;
         span.ToolArgumentsHash = argumentsHash;
         span.ToolResultHash = resultHash;
+        span.RouteHint = s.Route;
         span.IsError = s.StatusError || s.ErrorAttribute || s.ExceptionEvent;
         span.ErrorType = _names.ErrorType;
         ResolveRetrieval(ref s, ref span, payload);
@@ -756,6 +802,10 @@ internal sealed class SpanNormalizer
 
             case AttributeId.DbVectorQueryTopK:
                 s.VectorQuery = true;
+                break;
+
+            case AttributeId.AgentSentinelRoute:
+                s.Route = value.IsPlainString ? ConventionVocabulary.Route(value.Utf8) : SpanRouteHint.None;
                 break;
 
             case >= AttributeId.MlflowChatTokenUsage and <= AttributeId.GenAiUsageOutputTokenDetails:
@@ -1264,6 +1314,8 @@ internal sealed class SpanNormalizer
         public bool LangsmithTool;
         public bool LangsmithRetriever;
         public bool LangsmithPrompt;
+
+        public SpanRouteHint Route;
 
         public bool StatusError;
         public bool ErrorAttribute;

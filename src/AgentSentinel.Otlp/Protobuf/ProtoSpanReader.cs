@@ -148,7 +148,8 @@ internal ref struct ProtoSpanReader
                     return Fail(pos);
                 }
 
-                if (!ReadKeyValue(data, pos, pos + length, AttributeTarget.Resource))
+                // The general path: every resource attribute is delivered (a few per record, never per span).
+                if (!ReadKeyValueGeneral(data, pos, pos + length, AttributeTarget.Resource))
                 {
                     return false;
                 }
@@ -641,6 +642,11 @@ internal ref struct ProtoSpanReader
         if (!ScanAnyValue(data, valueStart, valueEnd, 0, validate: true, out var value))
         {
             return false;
+        }
+
+        if (target == AttributeTarget.Resource)
+        {
+            _normalizer.OnResourceEntry(data.Slice(keyStart, keyLength), ToAttributeValue(data, value, 0));
         }
 
         if (!key.IsWanted)

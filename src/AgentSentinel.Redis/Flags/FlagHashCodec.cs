@@ -48,6 +48,12 @@ internal static class FlagHashCodec
         ValidateName(decision.Reason, nameof(FlagDecision.Reason), allowEmpty: true);
         ValidateName(decision.Incident, nameof(FlagDecision.Incident), allowEmpty: true);
         ValidateName(decision.Actor, nameof(FlagDecision.Actor), allowEmpty: false);
+        ValidateName(decision.Transition, nameof(FlagDecision.Transition), allowEmpty: false);
+        ValidateName(decision.Policy, nameof(FlagDecision.Policy), allowEmpty: true);
+        if (decision.State is { Length: > 64 * 1024 })
+        {
+            throw new ArgumentException("A remediation state is at most 64 KiB.", nameof(decision));
+        }
         ArgumentNullException.ThrowIfNull(decision.Detail, nameof(FlagDecision.Detail));
         ArgumentNullException.ThrowIfNull(decision.TraceIds, nameof(FlagDecision.TraceIds));
 

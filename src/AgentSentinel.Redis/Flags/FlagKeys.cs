@@ -19,6 +19,8 @@ public sealed class FlagKeys
         FlagKeyPrefix = prefix + "flag:";
         Channel = prefix + "flags";
         Audit = prefix + "audit";
+        Remediation = prefix + "remediation";
+        KillSwitch = prefix + "kill_switch";
     }
 
     public string Prefix { get; }
@@ -31,6 +33,12 @@ public sealed class FlagKeys
 
     /// <summary>The audit stream <c>{prefix}audit</c>.</summary>
     public string Audit { get; }
+
+    /// <summary>The hash <c>{prefix}remediation</c>: per agent, AgentSentinel's own incident state (not part of the reader contract).</summary>
+    public string Remediation { get; }
+
+    /// <summary>The hash <c>{prefix}kill_switch</c>: the global kill switch (<c>engaged</c>, <c>actor</c>, <c>note</c>, <c>updated_at</c>).</summary>
+    public string KillSwitch { get; }
 
     /// <summary>The hash <c>{prefix}flag:{agent}</c> (the agent name as UTF-8, verbatim).</summary>
     public RedisKey Flag(string agent)

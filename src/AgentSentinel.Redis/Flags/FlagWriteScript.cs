@@ -4,7 +4,7 @@ namespace AgentSentinel.Redis.Flags;
 
 /// <summary>
 /// The one Lua script behind every flag write, run atomically by Redis: compare <c>version</c>, then (only if newer)
-/// replace the hash and PUBLISH the notice, then XADD the audit entry. Versions are compared as decimal strings
+/// replace the hash, save or remove the agent's remediation state and PUBLISH the notice, then XADD the audit entry. Versions are compared as decimal strings
 /// (length, then lexically), so the full <see cref="long"/> range compares exactly; Lua numbers are doubles and would not.
 /// </summary>
 internal static class FlagWriteScript
@@ -36,6 +36,11 @@ internal static class FlagWriteScript
           if @probeRatio ~= '' then
             redis.call('HSET', @flagKey, 'probe_ratio', @probeRatio)
           end
+          if @hasState == '1' then
+            redis.call('HSET', @stateKey, @agent, @state)
+          else
+            redis.call('HDEL', @stateKey, @agent)
+          end
           redis.call('PUBLISH', @channel, @notice)
         end
 
@@ -46,7 +51,7 @@ internal static class FlagWriteScript
           end
           for _, v in ipairs({'reason', @reason, 'detail', @detail, 'trace_ids', @traceIds, 'incident', @incident,
                               'version', @version, 'updated_at', @updatedAt, 'expires_at', @expiresAt,
-                              'actor', @actor, 'outcome', outcome}) do
+                              'actor', @actor, 'transition', @transition, 'policy', @policy, 'outcome', outcome}) do
             table.insert(entry, v)
           end
           if stored ~= nil then

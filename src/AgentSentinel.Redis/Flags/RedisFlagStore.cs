@@ -130,6 +130,11 @@ public sealed class RedisFlagStore : IFlagStore, IAsyncDisposable, IDisposable
             updatedAt = FlagHashCodec.FormatLong(decision.UpdatedAtUnixMs),
             expiresAt = FlagHashCodec.FormatLong(decision.ExpiresAtUnixMs),
             actor = decision.Actor,
+            transition = decision.Transition,
+            policy = decision.Policy,
+            stateKey = (RedisKey)Keys.Remediation,
+            hasState = decision.State is null ? "0" : "1",
+            state = decision.State ?? string.Empty,
             auditStale = _options.AuditStaleWrites ? "1" : "0",
             auditMaxLength = (long)_options.AuditMaxLength,
         };
@@ -195,6 +200,8 @@ public sealed class RedisFlagStore : IFlagStore, IAsyncDisposable, IDisposable
             new("updated_at", decision.UpdatedAtUnixMs),
             new("expires_at", decision.ExpiresAtUnixMs),
             new("actor", decision.Actor),
+            new("transition", decision.Transition),
+            new("policy", decision.Policy),
             new("outcome", outcomeName),
         ]);
 
@@ -207,6 +214,79 @@ public sealed class RedisFlagStore : IFlagStore, IAsyncDisposable, IDisposable
         {
             throw failure;
         }
+    }
+
+    /// <summary>Reads every agent's saved remediation state (<c>{prefix}remediation</c>) and the kill switch.</summary>
+    /// <exception cref="FlagStoreException">Redis is unreachable, timed out or refused.</exception>
+    public async Task<StoredRemediation> LoadRemediationAsync(CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        try
+        {
+            var states = await _database.HashGetAllAsync(Keys.Remediation).WaitAsync(cancellationToken).ConfigureAwait(false);
+            var kill = await _database.HashGetAllAsync(Keys.KillSwitch).WaitAsync(cancellationToken).ConfigureAwait(false);
+            var map = new Dictionary<string, string>(states.Length, StringComparer.Ordinal);
+            foreach (var entry in states)
+            {
+                var agent = entry.Name.ToString();
+                if (FlagKeys.IsValidAgent(agent) && entry.Value.HasValue)
+                {
+                    map[agent] = entry.Value.ToString();
+                }
+            }
+
+            return new StoredRemediation(map, ParseKillSwitch(kill));
+        }
+        catch (Exception ex) when (ToStoreException(ex, "state load") is { } failure)
+        {
+            throw failure;
+        }
+    }
+
+    /// <summary>Stores the kill switch (<c>{prefix}kill_switch</c>) and appends an audit entry, in one transaction.</summary>
+    /// <exception cref="FlagStoreException">Redis is unreachable, timed out or refused.</exception>
+    public async Task WriteKillSwitchAsync(KillSwitchState state, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        ArgumentNullException.ThrowIfNull(state);
+        var note = FlagHashCodec.SanitizeDetail(state.Note);
+        var transaction = _database.CreateTransaction();
+        _ = transaction.HashSetAsync(Keys.KillSwitch,
+        [
+            new("engaged", state.Engaged ? "1" : "0"),
+            new("actor", state.Actor),
+            new("note", note),
+            new("updated_at", state.UpdatedAtUnixMs),
+        ]);
+        _ = transaction.StreamAddAsync(_auditKey,
+        [
+            new("agent", "*"),
+            new("transition", state.Engaged ? "kill_switch_engaged" : "kill_switch_released"),
+            new("actor", state.Actor),
+            new("detail", note),
+            new("updated_at", state.UpdatedAtUnixMs),
+            new("outcome", "applied"),
+        ], maxLength: _options.AuditMaxLength, useApproximateMaxLength: true);
+        try
+        {
+            await transaction.ExecuteAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ToStoreException(ex, "kill switch write") is { } failure)
+        {
+            throw failure;
+        }
+    }
+
+    private static KillSwitchState? ParseKillSwitch(HashEntry[] entries)
+    {
+        if (entries.Length == 0)
+        {
+            return null;
+        }
+
+        string Get(string name) => entries.FirstOrDefault(e => e.Name == name).Value.ToString() ?? string.Empty;
+        _ = long.TryParse(Get("updated_at"), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var at);
+        return new KillSwitchState(Get("engaged") == "1", Get("actor"), Get("note"), at);
     }
 
     /// <summary>Reads <c>{prefix}flag:{agent}</c>; null when there is no such key. Missing fields take safe defaults

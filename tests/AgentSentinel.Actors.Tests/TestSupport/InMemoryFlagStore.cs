@@ -11,6 +11,8 @@ internal sealed class InMemoryFlagStore : IFlagStore
     private readonly Dictionary<string, FlagDecision> _flags = new(StringComparer.Ordinal);
     private readonly List<FlagDecision> _attempts = [];
     private readonly List<FlagDecision> _applied = [];
+    private readonly List<(FlagDecision, FlagAuditOutcome)> _audits = [];
+    private KillSwitchState? _killSwitch;
     private int _failNext;
     private TaskCompletionSource? _hold;
 
@@ -111,6 +113,47 @@ internal sealed class InMemoryFlagStore : IFlagStore
             _applied.Add(decision);
             return FlagWriteOutcome.Applied;
         }
+    }
+
+    /// <summary>Audit-only entries (dry run, suppressed).</summary>
+    public IReadOnlyList<(FlagDecision Decision, FlagAuditOutcome Outcome)> Audits
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _audits];
+            }
+        }
+    }
+
+    public Task AppendAuditAsync(FlagDecision decision, FlagAuditOutcome outcome, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            _audits.Add((decision, outcome));
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task<StoredRemediation> LoadRemediationAsync(CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            var states = _flags.Values.Where(d => d.State is not null).ToDictionary(d => d.Agent, d => d.State!, StringComparer.Ordinal);
+            return Task.FromResult(new StoredRemediation(states, _killSwitch));
+        }
+    }
+
+    public Task WriteKillSwitchAsync(KillSwitchState state, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            _killSwitch = state;
+        }
+
+        return Task.CompletedTask;
     }
 
     public Task<FlagState?> ReadAsync(string agent, CancellationToken cancellationToken)

@@ -5,11 +5,12 @@ using System.Text.Json;
 using AgentSentinel.Cli.Hosting;
 using AgentSentinel.Cli.Reports;
 using AgentSentinel.Cli.Tests.Support;
+using AgentSentinel.Tests.Shared;
 using AgentSentinel.Core.Pipeline;
 using AgentSentinel.Core.Remediation;
 using AgentSentinel.Kafka.Consumer;
 using AgentSentinel.Kafka.Producer;
-using AgentSentinel.Redis.Client;
+using AgentSentinel.Client;
 using Confluent.Kafka;
 using Microsoft.Extensions.Logging.Abstractions;
 using StackExchange.Redis;
@@ -67,14 +68,20 @@ public sealed class SentinelHostEndToEndTests(InfrastructureFixture infrastructu
         }
 
         var audit = await redis.GetDatabase().StreamRangeAsync(settings.Redis.KeyPrefix + "audit");
-        var entry = Assert.Single(audit);
+        var entry = Assert.Single(audit, e => e["transition"] == "opened");
         Assert.Equal("billing-agent", entry["agent"].ToString());
         Assert.Equal(flag["incident"], entry["incident"].ToString());
+        Assert.Equal("applied", entry["outcome"].ToString());
+        Assert.StartsWith("everything-else@", entry["policy"].ToString(), StringComparison.Ordinal);
 
-        // The agent's side: on fallback now, and back on primary once expires_at passes (no write needed).
+        // The agent's side: on fallback now; and once AgentSentinel stops renewing (it stopped), back on primary when
+        // the last expires_at passes (no write needed).
         await using var poller = new FlagPoller(redis, "billing-agent", new FlagPollerOptions { KeyPrefix = settings.Redis.KeyPrefix });
         Assert.True(await poller.PollOnceAsync(CancellationToken.None));
-        var expiresAt = long.Parse(flag["expires_at"]);
+        Assert.Equal(FlagRoute.Fallback, poller.CurrentRoute());
+        await host.StopAsync(TimeSpan.FromSeconds(30));
+        Assert.True(await poller.PollOnceAsync(CancellationToken.None));
+        var expiresAt = poller.LastKnown!.ExpiresAtUnixMs;
         Assert.Equal(FlagRoute.Fallback, poller.CurrentRoute(expiresAt - 1));
         await Eventually.TrueAsync(() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() > expiresAt, "the flag's TTL", TimeSpan.FromSeconds(30));
         Assert.True(await poller.PollOnceAsync(CancellationToken.None));
@@ -87,7 +94,6 @@ public sealed class SentinelHostEndToEndTests(InfrastructureFixture infrastructu
         var (settings, topic) = Settings();
 
         // The whole workload inside one incident: later anomalies (other detectors, later traces) join it.
-        settings.Remediation.FlagTtl = TimeSpan.FromMinutes(10);
         var recorder = new PipelineRecorder();
         using var redis = await ConnectionMultiplexer.ConnectAsync(infrastructure.Redis.ConnectionString);
         await using var host = await StartAsync(settings, recorder);
@@ -101,7 +107,7 @@ public sealed class SentinelHostEndToEndTests(InfrastructureFixture infrastructu
         await host.Pipeline.DrainAsync();
 
         var audit = await redis.GetDatabase().StreamRangeAsync(settings.Redis.KeyPrefix + "audit");
-        Assert.Single(audit, e => e["route"] == "fallback" && e["outcome"] == "applied");
+        Assert.Single(audit, e => e["route"] == "fallback" && e["outcome"] == "applied" && e["transition"] == "opened");
     }
 
     [Fact]
@@ -177,9 +183,23 @@ public sealed class SentinelHostEndToEndTests(InfrastructureFixture infrastructu
         settings.Kafka.Consumer["auto.offset.reset"] = "earliest";
         settings.Redis.ConnectionString = infrastructure.Redis.ConnectionString;
         settings.Redis.KeyPrefix = name + ":";
-        settings.Remediation.FlagTtl = FlagTtl;
+        settings.Remediation.PolicyFile = WritePolicies(name);
         settings.Pipeline.IdleWatermarkAdvance = TimeSpan.FromMilliseconds(200);
         return (settings, topic);
+    }
+
+    /// <summary>
+    /// The shipped policies with a short flag TTL and no probe within a test's span, so that the flag stays on fallback
+    /// until the test stops the host.
+    /// </summary>
+    private static string WritePolicies(string name)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"agentsentinel-policies-{name}.yaml");
+        var yaml = File.ReadAllText(Path.Combine(SharedData.RepositoryRoot, "deploy", "policies.yaml"))
+            .Replace("flag_ttl: 5m ", $"flag_ttl: {FlagTtl.TotalSeconds:0}s ", StringComparison.Ordinal)
+            .Replace("after: 5m ", "after: 1h ", StringComparison.Ordinal);
+        File.WriteAllText(path, yaml);
+        return path;
     }
 
     /// <summary>The host consumed <paramref name="count"/> records and the pipeline has taken every one of them.</summary>

@@ -29,7 +29,8 @@ public sealed class SentinelSettingsTests : IDisposable
         Assert.Empty(settings.Validate(kafka: true, redis: true));
         Assert.Equal("kafka:9092", settings.Kafka.BootstrapServers);
         Assert.Equal("otlp_spans", Assert.Single(settings.Kafka.Topics).Name);
-        Assert.Equal(TimeSpan.FromMinutes(5), settings.Remediation.FlagTtl);
+        Assert.Equal(Path.Combine(SharedData.RepositoryRoot, "deploy", "policies.yaml"), settings.Remediation.PolicyFile);
+        Assert.Equal(["http://alertmanager:9093"], settings.Alertmanager.Urls);
     }
 
     [Fact]

@@ -335,7 +335,7 @@ public sealed class SpanNormalizerTests
     public void A_plain_http_span_stays_unknown_with_nothing_extracted()
     {
         var span = Decode("GET /health", ("http.request.method", "GET"), ("http.response.status_code", 200L), ("url.path", "/health"));
-        Assert.Equal(new AgentSpan(), span with { TraceId = default, SpanId = default, ParentSpanId = default, StartUnixNano = 0, EndUnixNano = 0 });
+        Assert.Equal(new AgentSpan { Resource = ResourceAttributes.Empty }, span with { TraceId = default, SpanId = default, ParentSpanId = default, StartUnixNano = 0, EndUnixNano = 0 });
     }
 
     [Fact]

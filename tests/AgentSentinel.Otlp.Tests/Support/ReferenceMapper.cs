@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Globalization;
 using System.Text;
 using AgentSentinel.Core.Spans;
 using AgentSentinel.Otlp.Normalization;
@@ -11,7 +12,7 @@ namespace AgentSentinel.Otlp.Tests.Support;
 /// <summary>
 /// The oracle side of the reader tests: walks a Google.Protobuf-parsed <see cref="ExportTraceServiceRequest"/> object and
 /// feeds the same normaliser the wire readers feed. Equal results mean the hand-written readers extract exactly what the
-/// generated parser sees. Structure hashes are computed here independently from the object model.
+/// generated parser sees. Structure hashes and resource attribute sets are computed here independently from the object model.
 /// </summary>
 internal static class ReferenceMapper
 {
@@ -26,6 +27,7 @@ internal static class ReferenceMapper
         {
             foreach (var resourceSpans in request.ResourceSpans)
             {
+                var first = batch.Count;
                 n.BeginResourceSpans();
                 if (resourceSpans.Resource is not null)
                 {
@@ -73,6 +75,11 @@ internal static class ReferenceMapper
                 }
 
                 n.EndResourceSpans();
+                var resource = Resource(resourceSpans.Resource);
+                for (var i = first; i < batch.Count; i++)
+                {
+                    batch[i].Resource = resource;
+                }
             }
         }
         finally
@@ -81,6 +88,32 @@ internal static class ReferenceMapper
         }
 
         return batch.ToArray();
+    }
+
+    /// <summary>
+    /// The expected <see cref="ResourceAttributes"/>: scalar attributes as invariant strings (bools lower case), bytes,
+    /// arrays, key-value lists and absent values skipped, then <see cref="ResourceAttributes.Create"/>'s bounds.
+    /// </summary>
+    public static ResourceAttributes Resource(OpenTelemetry.Proto.Resource.V1.Resource? resource)
+    {
+        var items = new List<KeyValuePair<string, string>>();
+        foreach (var kv in resource?.Attributes ?? [])
+        {
+            string? text = kv.Value?.ValueCase switch
+            {
+                AnyValue.ValueOneofCase.StringValue => kv.Value.StringValue,
+                AnyValue.ValueOneofCase.BoolValue => kv.Value.BoolValue ? "true" : "false",
+                AnyValue.ValueOneofCase.IntValue => kv.Value.IntValue.ToString(CultureInfo.InvariantCulture),
+                AnyValue.ValueOneofCase.DoubleValue => kv.Value.DoubleValue.ToString("R", CultureInfo.InvariantCulture),
+                _ => null,
+            };
+            if (text is not null)
+            {
+                items.Add(new(kv.Key, text));
+            }
+        }
+
+        return ResourceAttributes.Create(items);
     }
 
     private static void Attribute(SpanNormalizer n, NormalizerSettings settings, AttributeTarget target, KeyValue kv)

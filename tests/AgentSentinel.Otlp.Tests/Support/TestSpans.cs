@@ -41,8 +41,8 @@ internal static class TestSpans
         var fromJson = new SpanBatch();
         Assert.True(new OtlpProtoDecoder(options).TryDecode(request.ToByteArray(), fromProto, out var protoFailure), protoFailure.ToString());
         Assert.True(new OtlpJsonDecoder(options).TryDecode(OtlpJsonWriter.Write(request), fromJson, out var jsonFailure), jsonFailure.ToString());
-        Assert.Equal(fromProto.ToArray(), fromJson.ToArray());
-        Assert.Equal(ReferenceMapper.Map(request, options), fromProto.ToArray());
+        SpanAssert.Equal(fromProto.ToArray(), fromJson.ToArray());
+        SpanAssert.Equal(ReferenceMapper.Map(request, options), fromProto.ToArray());
         return fromProto.ToArray();
     }
 
