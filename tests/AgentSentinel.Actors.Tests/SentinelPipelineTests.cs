@@ -5,6 +5,7 @@ using AgentSentinel.Core.Pipeline;
 using AgentSentinel.Core.Remediation;
 using AgentSentinel.Detection.Detectors;
 using AgentSentinel.Core.Spans;
+using AgentSentinel.Remediation.Policies;
 using Akka.Actor;
 using static AgentSentinel.Actors.Tests.TestSupport.TestSpans;
 
@@ -14,14 +15,28 @@ public sealed class SentinelPipelineTests
 {
     private static readonly CancellationToken Ct = CancellationToken.None;
 
-    private static SentinelPipeline Start(RecordingObserver observer, int shards = 4, IFlagStore? store = null, Action<PipelineOptions>? pipeline = null, TimeProvider? time = null)
+    /// <summary>
+    /// Every anomaly routes to safe-model, no safety limit holds any (the blast radius compares agents in the order their
+    /// anomalies arrive, which is not event time), and the first probe comes after the runs end.
+    /// </summary>
+    private static readonly Lazy<string> NoLimitsPolicy = new(() => TestPolicies.Write("""
+        version: 1
+        defaults: { fallback: safe-model, probe: { after: 1h } }
+        safety: { max_fallback_share: 1 }
+        policies:
+          - name: all
+            match: {}
+        """));
+
+    /// <summary>A pipeline with the shipped default policy unless <paramref name="policyFile"/> names another.</summary>
+    private static SentinelPipeline Start(RecordingObserver observer, int shards = 4, IFlagStore? store = null, Action<PipelineOptions>? pipeline = null, TimeProvider? time = null, string? policyFile = null)
     {
         var options = new PipelineOptions { AssemblerShards = shards };
         pipeline?.Invoke(options);
         return SentinelPipeline.Start(new SentinelPipelineSettings
         {
             Pipeline = options,
-            Remediation = new RemediationOptions { FlagTtl = TimeSpan.FromSeconds(60) },
+            Remediation = new RemediationOptions { PolicyFile = policyFile },
             FlagStore = store,
             Observers = [observer],
             TimeProvider = time ?? TimeProvider.System,
@@ -122,7 +137,7 @@ public sealed class SentinelPipelineTests
         foreach (var shards in new[] { 4, 4, 1 })
         {
             var observer = new RecordingObserver();
-            await using var pipeline = Start(observer, shards);
+            await using var pipeline = Start(observer, shards, policyFile: NoLimitsPolicy.Value);
             await Feed(pipeline, records);
             await pipeline.Sink.FlushAsync(Ct);
             transcripts.Add(observer.Transcript());
@@ -134,7 +149,8 @@ public sealed class SentinelPipelineTests
         Assert.Equal(200 * 5, lines.Count(l => l.Contains(": trace ", StringComparison.Ordinal)));
         Assert.Contains(lines, l => l.StartsWith("alpha: anomaly token_spike", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.StartsWith("beta: anomaly latency_spike", StringComparison.Ordinal));
-        Assert.Contains(lines, l => l.StartsWith("alpha: action Primary", StringComparison.Ordinal) && l.EndsWith("ttl_expired", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("alpha: action Fallback safe-model", StringComparison.Ordinal) && l.EndsWith("token_spike", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("beta: action Fallback safe-model", StringComparison.Ordinal) && l.EndsWith("latency_spike", StringComparison.Ordinal));
         Assert.DoesNotContain(lines, l => l.StartsWith("gamma: anomaly", StringComparison.Ordinal));
     }
 
@@ -158,6 +174,46 @@ public sealed class SentinelPipelineTests
         Assert.Equal(FlagRoute.Fallback, write.Route);
         Assert.Equal(anomaly.TraceIds, write.TraceIds);
         Assert.Equal(FlagRoute.Fallback, Assert.Single(observer.Actions).Route);
+    }
+
+    [Fact]
+    public async Task An_incident_runs_its_whole_lifecycle_through_the_pipeline_and_the_probe_brings_the_agent_back()
+    {
+        // Model calls name their model, so the agents tell primary traffic from the fallback's; the fault lasts 3 s.
+        var path = TestPolicies.Write("""
+            version: 1
+            defaults:
+              fallback: safe-model
+              flag_ttl: 1m
+              probe: { after: 10s, min_traces: 10, max_duration: 60s, backoff: { multiplier: 2, max: 1m } }
+            safety: { max_fallback_share: 1 }
+            policies:
+              - name: all
+                match: {}
+            """);
+        var observer = new RecordingObserver();
+        var store = new InMemoryFlagStore();
+        await using var pipeline = Start(observer, store: store, policyFile: path);
+
+        // Paced as live traffic is: each second is judged, and its decisions made, before the next arrives. (A replay
+        // at full speed lets remediation run ahead of the agents, so probes would start after the traffic they judge.)
+        foreach (var record in Workload.Records(steps: 300, model: "primary-model"))
+        {
+            await pipeline.Sink.AcceptAsync(record, Ct);
+            await pipeline.DrainAsync(Ct);
+        }
+
+        await pipeline.Sink.FlushAsync(Ct);
+
+        var alpha = observer.Actions.Where(a => a.Agent == "alpha").ToList();
+        Assert.Equal([FlagRoute.Fallback, FlagRoute.Probe], alpha.Take(2).Select(a => a.Route));
+        Assert.Equal((FlagRoute.Primary, "recovered"), (alpha[^1].Route, alpha[^1].Reason));
+        Assert.Single(alpha.Select(a => a.Incident).Distinct());
+        var last = store.Current("alpha")!;
+        Assert.Equal((FlagRoute.Primary, "recovered", null), (last.Route, last.Transition, last.State));
+        Assert.Contains(store.Applied, d => d.Agent == "alpha" && d.Route == FlagRoute.Probe && d.ProbeRatio == 0.1);
+        var recovered = Assert.Single(observer.Incidents, i => i.Agent == "alpha" && i.Change == IncidentChange.Recovered);
+        Assert.Contains("probe traces", recovered.Detail, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -212,18 +268,80 @@ public sealed class SentinelPipelineTests
     [Fact]
     public void Invalid_settings_are_refused_with_every_key_named()
     {
+        var missing = Path.Combine(Path.GetTempPath(), "agentsentinel-no-such-dir", "policies.yaml");
         var settings = new SentinelPipelineSettings
         {
             Pipeline = new PipelineOptions { AssemblerShards = 0 },
             Detection = new Detection.DetectionOptions { WarmupSamples = 1 },
-            Remediation = new RemediationOptions { DefaultFallback = " " },
+            Remediation = new RemediationOptions { PolicyFile = missing },
         };
 
         var error = Assert.Throws<ArgumentException>(() => SentinelPipeline.Start(settings));
 
         Assert.Contains("Pipeline:AssemblerShards", error.Message, StringComparison.Ordinal);
         Assert.Contains("Detection:WarmupSamples", error.Message, StringComparison.Ordinal);
-        Assert.Contains("Remediation:DefaultFallback", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Remediation:PolicyFile", error.Message, StringComparison.Ordinal);
+        Assert.Contains(missing, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_missing_policy_file_is_reported_by_the_remediation_options_naming_the_key()
+    {
+        var options = new RemediationOptions { PolicyFile = Path.Combine(Path.GetTempPath(), "agentsentinel-no-such-dir", "policies.yaml") };
+
+        var problem = Assert.Single(options.Validate());
+
+        Assert.StartsWith("Remediation:PolicyFile", problem, StringComparison.Ordinal);
+        Assert.Empty(new RemediationOptions { PolicyFile = TestPolicies.Write(TestPolicies.Short) }.Validate());
+    }
+
+    [Fact]
+    public void An_invalid_policy_file_stops_the_start_with_every_key_named()
+    {
+        var path = TestPolicies.Write(TestPolicies.Short
+            .Replace("ratio: 0.25", "ratio: 1.5", StringComparison.Ordinal)
+            .Replace("fallback: fast-model", "fallback: fast-model\n    min_severity: fatal", StringComparison.Ordinal));
+
+        var error = Assert.Throws<PolicyValidationException>(() => Start(new RecordingObserver(), policyFile: path));
+
+        Assert.Equal(path, error.PolicySource);
+        Assert.Contains(error.Errors, e => e.StartsWith("defaults.probe.ratio", StringComparison.Ordinal) && e.Contains("1.5", StringComparison.Ordinal));
+        Assert.Contains(error.Errors, e => e.StartsWith("policies[0].min_severity", StringComparison.Ordinal));
+        Assert.Contains("defaults.probe.ratio", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_policy_file_picks_the_fallback_and_a_reload_decides_the_next_incident()
+    {
+        const string Policy = """
+            version: 1
+            defaults: { fallback: policy-model }
+            safety: { max_fallback_share: 1 }
+            policies:
+              - name: all
+                match: {}
+            """;
+        var path = TestPolicies.Write(Policy);
+        var observer = new RecordingObserver();
+        var store = new InMemoryFlagStore();
+        var records = Workload.Records(steps: 120);
+        await using var pipeline = Start(observer, store: store, policyFile: path);
+        var first = pipeline.Policies.Current;
+        Assert.Equal(PolicyLoader.LoadFile(path).Fingerprint, first.Fingerprint);
+
+        await Feed(pipeline, records.Take(80)); // alpha's token spike at 60 s
+        await pipeline.DrainAsync(Ct);
+        var alpha = Assert.Single(store.Applied);
+        Assert.Equal(("alpha", "policy-model", "all@" + first.Fingerprint), (alpha.Agent, alpha.Fallback, alpha.Policy));
+
+        await File.WriteAllTextAsync(path, Policy.Replace("policy-model", "reloaded-model", StringComparison.Ordinal), Ct);
+        Assert.True(pipeline.Policies.TryReload(out var errors), string.Join("; ", errors));
+        await Feed(pipeline, records.Skip(80)); // beta's latency spike at 90 s
+        await pipeline.Sink.FlushAsync(Ct);
+
+        var beta = Assert.Single(store.Applied, d => d.Agent == "beta");
+        Assert.Equal(("reloaded-model", "all@" + pipeline.Policies.Current.Fingerprint), (beta.Fallback, beta.Policy));
+        Assert.NotEqual(first.Fingerprint, pipeline.Policies.Current.Fingerprint);
     }
 
     [Fact]

@@ -17,10 +17,20 @@ public sealed class SilencePipelineTests
 {
     private static readonly CancellationToken Ct = CancellationToken.None;
 
+    /// <summary>Silence is routed to the <c>cached</c> fallback (the shipped default only alerts on it); no probe within the run.</summary>
+    private static readonly Lazy<string> SilencePolicy = new(() => TestPolicies.Write("""
+        version: 1
+        defaults: { flag_ttl: 10m, probe: { after: 1h } }
+        policies:
+          - name: silence-to-cache
+            match: { kinds: [silence] }
+            fallback: cached
+        """));
+
     private static SentinelPipeline Start(RecordingObserver observer, int shards = 4) => SentinelPipeline.Start(new SentinelPipelineSettings
     {
         Pipeline = new PipelineOptions { AssemblerShards = shards },
-        Remediation = new RemediationOptions { FlagTtl = TimeSpan.FromMinutes(10) },
+        Remediation = new RemediationOptions { PolicyFile = SilencePolicy.Value },
         Observers = [observer],
         DetectorFactory = _ => [new SilenceDetector(new SilenceOptions())],
     });
@@ -73,7 +83,9 @@ public sealed class SilencePipelineTests
         Assert.Equal([Trace((719 * 2) + 2).ToString()], anomaly.TraceIds);
 
         var action = Assert.Single(observer.Actions, a => a.Route == FlagRoute.Fallback);
-        Assert.Equal(("quiet", AnomalyKinds.Silence, anomaly.DetectedAtUnixNano), (action.Agent, action.Reason, action.AtUnixNano));
+        Assert.Equal(("quiet", AnomalyKinds.Silence, anomaly.DetectedAtUnixNano, "cached"), (action.Agent, action.Reason, action.AtUnixNano, action.Fallback));
+        var opened = Assert.Single(observer.Incidents, i => i.Change == IncidentChange.Opened);
+        Assert.Equal(("silence-to-cache", "fallback"), (opened.Policy, opened.Phase));
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using AgentSentinel.Cli.Admin;
 using AgentSentinel.Cli.CommandLine;
 using AgentSentinel.Cli.Demo;
 using AgentSentinel.Cli.Hosting;
@@ -29,7 +30,7 @@ internal static class DemoCommand
     {
         var options = CommandArguments.Parse(args, ["agents", "duration", "seed", "report", "config"], []);
         var agentCount = options.GetInt("agents", 20, 1, 500);
-        var duration = options.GetDuration("duration", TimeSpan.FromSeconds(90), TimeSpan.FromSeconds(45), TimeSpan.FromHours(24));
+        var duration = options.GetDuration("duration", TimeSpan.FromSeconds(120), TimeSpan.FromSeconds(45), TimeSpan.FromHours(24));
         var seed = options.GetInt("seed", 7, 0, int.MaxValue);
         var reportPath = options.Get("report");
         var settings = SentinelSettings.Load(options.Get("config"));
@@ -66,11 +67,12 @@ internal static class DemoCommand
         var recorder = new PipelineRecorder();
         output.WriteLine($"  fleet  {string.Join(", ", AgentArchetype.All.Select(a => $"{fleet.Count(f => f.Archetype == a)} {a.Name}"))}");
         output.WriteLine($"  faults {string.Join(", ", fleet.Where(a => a.Fault != FaultKind.None).Select(a => $"{a.Fault.Describe()} on {a.Name} from {a.FaultStartSeconds:0}s to {a.FaultEndSeconds:0}s"))}");
-        output.WriteLine($"  policy {settings.Remediation.PolicyFile}{(policyFile is null ? string.Empty : " (the demo's: fallback 'safe-model', probe after 8s at 50%, backoff ×2)")}");
+        output.WriteLine($"  policy {settings.Remediation.PolicyFile}{(policyFile is null ? string.Empty : " (the demo's: fallback 'safe-model', probe after 6s at 50%, backoff ×2)")}");
         output.WriteLine();
 
         await using var host = await SentinelHost.StartAsync(settings, [console, scorer, recorder], loggers, time, cancellationToken).ConfigureAwait(false);
-        await using var endpoint = await MetricsEndpoint.StartAsync(settings.Metrics, () => host.IsLive, () => host.IsReady, loggers, cancellationToken).ConfigureAwait(false);
+        await using var endpoint = await MetricsEndpoint.StartAsync(settings.Metrics, () => host.IsLive, () => host.IsReady, loggers, cancellationToken,
+            app => AdminApi.Map(app, host.Pipeline.Admin, settings.Admin)).ConfigureAwait(false);
         console.Line("start", $"pipeline consuming; metrics on {endpoint.Url}metrics");
 
         // The agents' side: their own Redis connection and one poller each, exactly as a client library would.
@@ -178,7 +180,7 @@ internal static class DemoCommand
         var stagger = duration.TotalSeconds * 0.05;
         // Each fault lasts long enough for the first probe to see it (and fail: a re-trip with backoff) and ends in time
         // for a later probe to pass.
-        var length = Math.Max(duration.TotalSeconds * 0.22, 18);
+        var length = Math.Max(duration.TotalSeconds * 0.15, 15);
         for (var i = 0; i < faulted.Count; i++)
         {
             var kind = i % 2 == 0 ? FaultKind.TokenBlowUp : FaultKind.LatencyRegression;

@@ -1,3 +1,4 @@
+using AgentSentinel.Cli.Admin;
 using AgentSentinel.Cli.CommandLine;
 using AgentSentinel.Cli.Hosting;
 using Microsoft.Extensions.Logging;
@@ -24,7 +25,8 @@ internal static class RunCommand
         var logger = loggers.CreateLogger("AgentSentinel");
 
         await using var host = await SentinelHost.StartAsync(settings, [], loggers, TimeProvider.System, cancellationToken).ConfigureAwait(false);
-        await using var endpoint = await MetricsEndpoint.StartAsync(settings.Metrics, () => host.IsLive, () => host.IsReady, loggers, cancellationToken).ConfigureAwait(false);
+        await using var endpoint = await MetricsEndpoint.StartAsync(settings.Metrics, () => host.IsLive, () => host.IsReady, loggers, cancellationToken,
+            app => AdminApi.Map(app, host.Pipeline.Admin, settings.Admin)).ConfigureAwait(false);
         Log.Started(logger, "run", endpoint.Url + "metrics");
 
         var exitCode = SentinelCli.Ok;

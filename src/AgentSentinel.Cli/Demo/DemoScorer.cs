@@ -85,8 +85,8 @@ internal sealed class DemoScorer(IReadOnlyList<SimulatedAgent> agents, TimeProvi
             var outcomes = new List<DemoFaultOutcome>();
             foreach (var agent in agents.Where(a => a.Fault != FaultKind.None).OrderBy(a => a.Name, StringComparer.Ordinal))
             {
-                var expected = agent.Fault.ExpectedAnomaly();
-                var anomaly = _anomalies.FirstOrDefault(x => x.Anomaly.Agent == agent.Name && x.Anomaly.Kind == expected && x.AtSeconds >= agent.FaultStartSeconds);
+                var expected = agent.Fault.ExpectedAnomalies();
+                var anomaly = _anomalies.FirstOrDefault(x => x.Anomaly.Agent == agent.Name && expected.Contains(x.Anomaly.Kind) && x.AtSeconds >= agent.FaultStartSeconds);
                 var flag = _flags.FirstOrDefault(x => x.Action.Agent == agent.Name && x.Action.Route == FlagRoute.Fallback && x.AtSeconds >= agent.FaultStartSeconds);
                 var steps = _incidents.Where(u => u.Agent == agent.Name).ToList();
                 var recovered = steps.FirstOrDefault(u => u.Change == IncidentChange.Recovered);

@@ -14,12 +14,12 @@ internal enum FaultKind
 
 internal static class FaultKindExtensions
 {
-    /// <summary>The anomaly kind that counts as detecting this fault.</summary>
-    public static string ExpectedAnomaly(this FaultKind fault) => fault switch
+    /// <summary>The anomaly kinds that count as detecting this fault (a sudden change, or the level shift it makes).</summary>
+    public static IReadOnlyList<string> ExpectedAnomalies(this FaultKind fault) => fault switch
     {
-        FaultKind.TokenBlowUp => AnomalyKinds.TokenSpike,
-        FaultKind.LatencyRegression => AnomalyKinds.LatencySpike,
-        _ => string.Empty,
+        FaultKind.TokenBlowUp => [AnomalyKinds.TokenSpike, AnomalyKinds.CostSpike, AnomalyKinds.TokenDrift],
+        FaultKind.LatencyRegression => [AnomalyKinds.LatencySpike, AnomalyKinds.LatencyDrift],
+        _ => [],
     };
 
     public static string Describe(this FaultKind fault) => fault switch

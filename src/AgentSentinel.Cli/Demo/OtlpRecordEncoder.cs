@@ -80,6 +80,14 @@ internal sealed class OtlpRecordEncoder
         return resourceSpans;
     }
 
+    private static void AddArguments(Google.Protobuf.Collections.RepeatedField<KeyValue> a, string key, SimulatedSpan s)
+    {
+        if (s.ToolArguments is { } arguments)
+        {
+            a.Add(Str(key, arguments));
+        }
+    }
+
     private static Span Encode(SimulatedAgent agent, ByteString traceId, SimulatedSpan s)
     {
         var span = new Span
@@ -143,6 +151,7 @@ internal sealed class OtlpRecordEncoder
                 a.Add(Str("gen_ai.operation.name", "execute_tool"));
                 a.Add(Str("gen_ai.tool.name", s.Tool!));
                 a.Add(Str("gen_ai.tool.call.id", "call_" + s.SpanId.ToString()[..8]));
+                AddArguments(a, "gen_ai.tool.call.arguments", s);
                 break;
             case SimulatedSpanKind.Retrieval:
                 span.Name = "retrieval kb-main";
@@ -173,6 +182,7 @@ internal sealed class OtlpRecordEncoder
                 span.Name = "execute_tool " + s.Tool;
                 a.Add(Str("gen_ai.operation.name", "execute_tool"));
                 a.Add(Str("gen_ai.tool.name", s.Tool!));
+                AddArguments(a, "gen_ai.tool.call.arguments", s);
                 break;
             case SimulatedSpanKind.Retrieval:
                 span.Name = "vector_search";
@@ -202,6 +212,7 @@ internal sealed class OtlpRecordEncoder
                 span.Name = s.Tool!;
                 a.Add(Str("openinference.span.kind", "TOOL"));
                 a.Add(Str("tool.name", s.Tool!));
+                AddArguments(a, "input.value", s);
                 break;
             case SimulatedSpanKind.Retrieval:
                 span.Name = "VectorStoreRetriever";

@@ -1,3 +1,4 @@
+using System.Globalization;
 using AgentSentinel.Core.Remediation;
 using AgentSentinel.Client;
 using AgentSentinel.Core.Spans;
@@ -25,7 +26,8 @@ internal sealed record SimulatedSpan(
     long OutputTokens = 0,
     string? FinishReason = null,
     string? Tool = null,
-    string? Route = null);
+    string? Route = null,
+    string? ToolArguments = null);
 
 /// <summary>One simulated request: a trace of spans, all under one root.</summary>
 internal sealed record SimulatedTrace(TraceId TraceId, IReadOnlyList<SimulatedSpan> Spans, bool Faulty);
@@ -128,7 +130,9 @@ internal sealed class SimulatedAgent
             if (tool is not null)
             {
                 var td = Millis(LogNormal(250, 0.4));
-                steps.Add(new SimulatedSpan(SimulatedSpanKind.Tool, NewSpanId(), root, t, t + td, Tool: tool));
+                // Synthetic arguments (never real content): a healthy agent rarely repeats the exact same call.
+                var arguments = string.Create(CultureInfo.InvariantCulture, $"{{\"query\":\"q{_rng.Next(100_000)}\"}}");
+                steps.Add(new SimulatedSpan(SimulatedSpanKind.Tool, NewSpanId(), root, t, t + td, Tool: tool, ToolArguments: arguments));
                 t += td;
             }
         }

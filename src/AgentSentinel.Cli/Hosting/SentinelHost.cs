@@ -1,4 +1,5 @@
 using AgentSentinel.Actors;
+using AgentSentinel.Alerting;
 using AgentSentinel.Core.Pipeline;
 using AgentSentinel.Kafka;
 using AgentSentinel.Kafka.Consumer;
@@ -9,7 +10,7 @@ using Microsoft.Extensions.Logging;
 namespace AgentSentinel.Cli.Hosting;
 
 /// <summary>
-/// The production composition: Redis flag store → actor pipeline → Kafka receiver, started in that order and stopped in
+/// The production composition: Redis flag store (and Alertmanager notifier) → actor pipeline → Kafka receiver, started in that order and stopped in
 /// reverse (stop consuming and commit, judge the open traces, stop the actors, close Redis). Used by <c>run</c>, by the
 /// embedded demo and by the end-to-end tests, so all three exercise the same wiring.
 /// </summary>
@@ -19,8 +20,11 @@ internal sealed class SentinelHost : IAsyncDisposable
     private readonly Lock _gate = new();
     private Task? _stopping;
 
-    private SentinelHost(RedisFlagStore store, SentinelPipeline pipeline, KafkaSpanReceiver receiver, ILogger logger)
+    private readonly AlertmanagerNotifier? _notifier;
+
+    private SentinelHost(RedisFlagStore store, SentinelPipeline pipeline, KafkaSpanReceiver receiver, AlertmanagerNotifier? notifier, ILogger logger)
     {
+        _notifier = notifier;
         FlagStore = store;
         Pipeline = pipeline;
         Receiver = receiver;
@@ -50,6 +54,14 @@ internal sealed class SentinelHost : IAsyncDisposable
         settings.ThrowIfInvalid(kafka: true, redis: true);
         var logger = loggers.CreateLogger<SentinelHost>();
         var store = await RedisFlagStore.ConnectAsync(settings.Redis, loggers.CreateLogger<RedisFlagStore>()).ConfigureAwait(false);
+        var notifier = settings.Alertmanager.Enabled
+            ? new AlertmanagerNotifier(settings.Alertmanager, loggers.CreateLogger<AlertmanagerNotifier>(), time)
+            : null;
+        if (notifier is not null)
+        {
+            observers = [.. observers, new AlertingObserver(notifier)];
+        }
+
         SentinelPipeline? pipeline = null;
         try
         {
@@ -73,7 +85,7 @@ internal sealed class SentinelHost : IAsyncDisposable
                 pipeline.Sink,
                 loggers.CreateLogger<KafkaSpanReceiver>());
             await receiver.StartAsync(cancellationToken).ConfigureAwait(false);
-            return new SentinelHost(store, pipeline, receiver, logger);
+            return new SentinelHost(store, pipeline, receiver, notifier, logger);
         }
         catch
         {
@@ -83,6 +95,11 @@ internal sealed class SentinelHost : IAsyncDisposable
             }
 
             await store.DisposeAsync().ConfigureAwait(false);
+            if (notifier is not null)
+            {
+                await notifier.DisposeAsync().ConfigureAwait(false);
+            }
+
             throw;
         }
     }
@@ -117,6 +134,11 @@ internal sealed class SentinelHost : IAsyncDisposable
         {
             await Pipeline.StopAsync().ConfigureAwait(false);
             await FlagStore.DisposeAsync().ConfigureAwait(false);
+            if (_notifier is not null)
+            {
+                // Alerts of incidents still open stay firing in Alertmanager until their endsAt lapses.
+                await _notifier.DisposeAsync().ConfigureAwait(false);
+            }
         }
     }
 }

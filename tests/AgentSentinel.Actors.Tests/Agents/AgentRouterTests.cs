@@ -8,6 +8,7 @@ using AgentSentinel.Core.Traces;
 using AgentSentinel.Detection;
 using AgentSentinel.Detection.Detectors;
 using AgentSentinel.Detection.Features;
+using AgentSentinel.Remediation.Policies;
 using Akka.Actor;
 using Microsoft.Extensions.Logging.Abstractions;
 using static AgentSentinel.Actors.Tests.TestSupport.TestSpans;
@@ -62,6 +63,7 @@ public sealed class AgentRouterTests : Akka.TestKit.Xunit2.TestKit
     public void Anomalies_go_to_remediation()
     {
         var remediation = CreateTestProbe();
+        remediation.IgnoreMessages<RemediationProtocol.FleetSize>();
         var router = StartRouter(remediation.Ref);
         for (var i = 0; i < 40; i++)
         {
@@ -108,9 +110,28 @@ public sealed class AgentRouterTests : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public void Remediation_is_told_the_fleet_size_as_agents_come_and_go()
+    {
+        var remediation = CreateTestProbe();
+        var router = StartRouter(remediation.Ref, passivateAfter: TimeSpan.FromMilliseconds(200));
+        router.Tell(new AgentProtocol.ObserveTrace(TraceOf("a", 1)));
+        router.Tell(new AgentProtocol.ObserveTrace(TraceOf("b", 1)));
+        router.Tell(new AgentProtocol.ObserveTrace(TraceOf("a", 2)));
+
+        Assert.Equal(1, remediation.ExpectMsg<RemediationProtocol.FleetSize>().Agents);
+        Assert.Equal(2, remediation.ExpectMsg<RemediationProtocol.FleetSize>().Agents);
+
+        // Both go idle and are passivated: each stop is reported, then the new size.
+        remediation.ExpectMsg<RemediationProtocol.AgentStopped>(TimeSpan.FromSeconds(10));
+        Assert.Equal(1, remediation.ExpectMsg<RemediationProtocol.FleetSize>().Agents);
+        remediation.ExpectMsg<RemediationProtocol.AgentStopped>(TimeSpan.FromSeconds(10));
+        Assert.Equal(0, remediation.ExpectMsg<RemediationProtocol.FleetSize>().Agents);
+    }
+
+    [Fact]
     public void A_barrier_passes_through_every_agent_to_remediation()
     {
-        var remediation = Sys.ActorOf(RemediationActor.Props(new RemediationOptions(), null, new ObserverFanout([], NullLogger.Instance), TimeProvider.System, NullLogger.Instance));
+        var remediation = Sys.ActorOf(RemediationActor.Props(new RemediationOptions(), PolicySet.Default, null, new ObserverFanout([], NullLogger.Instance), TimeProvider.System, NullLogger.Instance));
         var router = StartRouter(remediation);
         router.Tell(new AgentProtocol.ObserveTrace(TraceOf("a", 1)));
         router.Tell(new AgentProtocol.ObserveTrace(TraceOf("b", 1)));

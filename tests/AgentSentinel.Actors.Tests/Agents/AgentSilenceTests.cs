@@ -65,6 +65,7 @@ public sealed class AgentSilenceTests : Akka.TestKit.Xunit2.TestKit
     public void A_watermark_advance_reaches_every_live_agent_and_a_silence_goes_to_observers_and_remediation()
     {
         var remediation = CreateTestProbe();
+        remediation.IgnoreMessages<RemediationProtocol.FleetSize>();
         var router = StartRouter(remediation.Ref);
         Warm(router, "quiet");
         Warm(router, "busy", first: 100);
@@ -135,6 +136,7 @@ public sealed class AgentSilenceTests : Akka.TestKit.Xunit2.TestKit
     public void Agents_without_time_driven_detectors_take_watermarks_quietly()
     {
         var remediation = CreateTestProbe();
+        remediation.IgnoreMessages<RemediationProtocol.FleetSize>();
         var settings = new AgentActorSettings(new DetectionOptions(), DetectorSet.CreateDefault, remediation.Ref, new ObserverFanout([_observer], NullLogger.Instance), null);
         var router = Sys.ActorOf(AgentRouter.Props(settings, NullLogger.Instance));
         Warm(router, "a");

@@ -10,11 +10,15 @@ internal sealed class InMemoryFlagStore : IFlagStore
     private readonly Lock _gate = new();
     private readonly Dictionary<string, FlagDecision> _flags = new(StringComparer.Ordinal);
     private readonly List<FlagDecision> _attempts = [];
+    private readonly List<long> _attemptTimestamps = [];
     private readonly List<FlagDecision> _applied = [];
     private readonly List<(FlagDecision, FlagAuditOutcome)> _audits = [];
     private KillSwitchState? _killSwitch;
     private int _failNext;
+    private int _failLoads;
+    private int _loads;
     private TaskCompletionSource? _hold;
+    private TaskCompletionSource? _holdLoads;
 
     /// <summary>Every write attempted, including failed ones.</summary>
     public IReadOnlyList<FlagDecision> Attempts
@@ -24,6 +28,18 @@ internal sealed class InMemoryFlagStore : IFlagStore
             lock (_gate)
             {
                 return [.. _attempts];
+            }
+        }
+    }
+
+    /// <summary>When each of <see cref="Attempts"/> was made, measured from the first (monotonic clock).</summary>
+    public IReadOnlyList<TimeSpan> AttemptTimes
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _attemptTimestamps.Select(t => System.Diagnostics.Stopwatch.GetElapsedTime(_attemptTimestamps[0], t))];
             }
         }
     }
@@ -41,6 +57,69 @@ internal sealed class InMemoryFlagStore : IFlagStore
     }
 
     public int StaleWrites { get; private set; }
+
+    /// <summary>The kill switch as stored, if it was ever written.</summary>
+    public KillSwitchState? KillSwitch
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _killSwitch;
+            }
+        }
+    }
+
+    /// <summary>Calls of <see cref="LoadRemediationAsync"/> so far (failed ones included).</summary>
+    public int Loads
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _loads;
+            }
+        }
+    }
+
+    /// <summary>The flag the store holds for <paramref name="agent"/>, if any.</summary>
+    public FlagDecision? Current(string agent)
+    {
+        lock (_gate)
+        {
+            return _flags.GetValueOrDefault(agent);
+        }
+    }
+
+    /// <summary>The next <paramref name="count"/> loads of the saved remediation state throw.</summary>
+    public void FailLoads(int count)
+    {
+        lock (_gate)
+        {
+            _failLoads = count;
+        }
+    }
+
+    /// <summary>Loads of the saved remediation state wait until <see cref="ReleaseLoads"/> (a slow store at start).</summary>
+    public void HoldLoads()
+    {
+        lock (_gate)
+        {
+            _holdLoads = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+    }
+
+    public void ReleaseLoads()
+    {
+        TaskCompletionSource? hold;
+        lock (_gate)
+        {
+            hold = _holdLoads;
+            _holdLoads = null;
+        }
+
+        hold?.SetResult();
+    }
 
     /// <summary>The next <paramref name="count"/> writes throw.</summary>
     public void FailNext(int count)
@@ -87,6 +166,7 @@ internal sealed class InMemoryFlagStore : IFlagStore
         lock (_gate)
         {
             _attempts.Add(decision);
+            _attemptTimestamps.Add(System.Diagnostics.Stopwatch.GetTimestamp());
             if (_failNext > 0)
             {
                 _failNext--;
@@ -137,12 +217,30 @@ internal sealed class InMemoryFlagStore : IFlagStore
         return Task.CompletedTask;
     }
 
-    public Task<StoredRemediation> LoadRemediationAsync(CancellationToken cancellationToken)
+    public async Task<StoredRemediation> LoadRemediationAsync(CancellationToken cancellationToken)
     {
+        Task? hold;
+        lock (_gate)
+        {
+            _loads++;
+            if (_failLoads > 0)
+            {
+                _failLoads--;
+                throw new IOException("store unavailable");
+            }
+
+            hold = _holdLoads?.Task;
+        }
+
+        if (hold is not null)
+        {
+            await hold.ConfigureAwait(false);
+        }
+
         lock (_gate)
         {
             var states = _flags.Values.Where(d => d.State is not null).ToDictionary(d => d.Agent, d => d.State!, StringComparer.Ordinal);
-            return Task.FromResult(new StoredRemediation(states, _killSwitch));
+            return new StoredRemediation(states, _killSwitch);
         }
     }
 

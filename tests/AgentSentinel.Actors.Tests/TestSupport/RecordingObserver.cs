@@ -14,6 +14,7 @@ internal sealed class RecordingObserver : SentinelObserver
     private readonly List<Anomaly> _anomalies = [];
     private readonly List<BaselineReady> _ready = [];
     private readonly List<RemediationAction> _actions = [];
+    private readonly List<IncidentUpdate> _incidents = [];
 
     public IReadOnlyList<AgentTrace> Traces
     {
@@ -56,6 +57,25 @@ internal sealed class RecordingObserver : SentinelObserver
             {
                 return [.. _actions];
             }
+        }
+    }
+
+    public IReadOnlyList<IncidentUpdate> Incidents
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _incidents];
+            }
+        }
+    }
+
+    public override void OnIncident(IncidentUpdate update)
+    {
+        lock (_gate)
+        {
+            _incidents.Add(update);
         }
     }
 

@@ -16,7 +16,10 @@ internal static class Workload
     public const int TokenSpikeAt = 60;
     public const int LatencySpikeAt = 90;
 
-    public static List<IngestedRecord> Records(int steps, int seed = 1)
+    /// <param name="steps">Seconds of event time (one record each).</param>
+    /// <param name="seed">Seeds tokens, latencies and call counts.</param>
+    /// <param name="model">The model every model call names (request and response); none when null.</param>
+    public static List<IngestedRecord> Records(int steps, int seed = 1, string? model = null)
     {
         var random = new Random(seed);
         var records = new List<IngestedRecord>();
@@ -45,7 +48,7 @@ internal static class Workload
                         ms *= 20;
                     }
 
-                    spans.Add(Span(trace, (ulong)(10 + c), 1, start + (c * 10), start + (c * 10) + ms, tokens: tokens));
+                    spans.Add(Span(trace, (ulong)(10 + c), 1, start + (c * 10), start + (c * 10) + ms, tokens: tokens) with { RequestModel = model, ResponseModel = model });
                 }
 
                 carried.Add(Span(trace, 1, 0, start, start + 900 + (agent == "beta" && step is >= LatencySpikeAt and < LatencySpikeAt + 3 ? 3000 : 0), agent: agent, operation: SpanOperation.InvokeAgent));
@@ -53,9 +56,9 @@ internal static class Workload
 
             // planner → coder in one trace: the coder's call inherits "coder", the planner's call inherits "planner".
             var multi = ++traceNo;
-            spans.Add(Span(multi, 21, 20, start + 100, start + 300, tokens: 300 + random.Next(30)));
+            spans.Add(Span(multi, 21, 20, start + 100, start + 300, tokens: 300 + random.Next(30)) with { RequestModel = model, ResponseModel = model });
             spans.Add(Span(multi, 20, 1, start + 50, start + 400, agent: "coder", operation: SpanOperation.InvokeAgent));
-            spans.Add(Span(multi, 11, 1, start + 10, start + 90, tokens: 200 + random.Next(30)));
+            spans.Add(Span(multi, 11, 1, start + 10, start + 90, tokens: 200 + random.Next(30)) with { RequestModel = model, ResponseModel = model });
             carried.Add(Span(multi, 1, 0, start, start + 500, agent: "planner", operation: SpanOperation.InvokeAgent));
 
             records.Add(Record(step, [.. spans]));
