@@ -47,7 +47,7 @@ internal sealed class AgentActor : ReceiveActor
     private readonly SilenceDetector[] _silence;
     private readonly List<Anomaly> _anomalies = [];
     private readonly List<BaselineReady> _ready = [];
-    private readonly ReferenceSample _reference = new();
+    private ReferenceSample _reference = new();
     private ResourceAttributes? _resource;
     private string? _incidentFallback;
     private Probe? _probe;
@@ -64,14 +64,7 @@ internal sealed class AgentActor : ReceiveActor
         Receive<AgentProtocol.ObserveTrace>(Observe);
         Receive<AgentProtocol.AdvanceWatermark>(Advance);
         Receive<AgentProtocol.AgentBarrier>(b => _remediation.Tell(new RemediationProtocol.AgentBarrierPassed(b.Id)));
-        Receive<AgentProtocol.SetRemediationMode>(m =>
-        {
-            _incidentFallback = m.Fallback;
-            if (m.Fallback is null)
-            {
-                _probe = null;
-            }
-        });
+        Receive<AgentProtocol.SetRemediationMode>(OnRemediationMode);
         Receive<AgentProtocol.StartProbe>(OnStartProbe);
         Receive<ReceiveTimeout>(_ => OnIdle());
     }
@@ -134,6 +127,31 @@ internal sealed class AgentActor : ReceiveActor
     }
 
     // ---- probes -------------------------------------------------------------------------------------------------------
+
+    private void OnRemediationMode(AgentProtocol.SetRemediationMode message)
+    {
+        var entering = _incidentFallback is null && message.Fallback is not null;
+        _incidentFallback = message.Fallback;
+        if (message.Fallback is null)
+        {
+            _probe = null;
+            return;
+        }
+
+        if (message.Reference is { } saved)
+        {
+            // Resumed after a restart: the saved reference beats the few traces this actor may have seen since.
+            var restored = new ReferenceSample(_reference.Capacity);
+            if (restored.TryImport(saved) && restored.Count > _reference.Count)
+            {
+                _reference = restored;
+            }
+        }
+        else if (entering && _reference.Count > 0)
+        {
+            _remediation.Tell(new RemediationProtocol.ReferenceCaptured(_detection.Agent, _reference.ToSnapshot()));
+        }
+    }
 
     private void OnStartProbe(AgentProtocol.StartProbe message)
     {

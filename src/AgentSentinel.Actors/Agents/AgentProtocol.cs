@@ -27,7 +27,8 @@ public static class AgentProtocol
     /// While one is, the agent keeps its healthy reference sample frozen and leaves traces served by the fallback out of
     /// detection (they come from another model or a cache, not from the agent's primary path).
     /// </summary>
-    public sealed record SetRemediationMode(string AgentId, string? Fallback) : IAgentMessage;
+    /// <param name="Reference">After a restart: the reference sample saved with the incident, for an actor that lost its own.</param>
+    public sealed record SetRemediationMode(string AgentId, string? Fallback, string? Reference = null) : IAgentMessage;
 
     /// <summary>Command from remediation: judge this probe's traffic with the recovery test and report the verdict.</summary>
     public sealed record StartProbe(string AgentId, ProbeSpec Probe) : IAgentMessage;

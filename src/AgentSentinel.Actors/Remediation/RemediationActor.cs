@@ -114,6 +114,8 @@ internal sealed class RemediationActor : ReceiveActor, IWithTimers, IWithStash
         });
         Receive<RetryRestore>(_ => Load());
         Receive<Renew>(_ => { });
+        Receive<RemediationProtocol.AgentsAttached>(m => _router = m.Router); // needed by the restored effects
+        Receive<RemediationProtocol.FleetSize>(m => _engine.SetFleetSize(m.Agents));
         ReceiveAny(_ => Stash.Stash());
     }
 
@@ -150,6 +152,7 @@ internal sealed class RemediationActor : ReceiveActor, IWithTimers, IWithStash
             Run();
         });
         Receive<RemediationProtocol.WatermarkAdvanced>(m => Advance(m.WatermarkUnixNano));
+        Receive<RemediationProtocol.ReferenceCaptured>(m => _engine.OnReferenceCaptured(m.Agent, m.Snapshot));
         Receive<RemediationProtocol.AgentsAttached>(m => _router = m.Router);
         Receive<RemediationProtocol.FleetSize>(m => _engine.SetFleetSize(m.Agents));
         Receive<RemediationProtocol.PoliciesChanged>(m =>
@@ -210,7 +213,7 @@ internal sealed class RemediationActor : ReceiveActor, IWithTimers, IWithStash
                     _router.Tell(new AgentProtocol.StartProbe(probe.Agent, probe.Probe));
                     break;
                 case SetAgentMode mode:
-                    _router.Tell(new AgentProtocol.SetRemediationMode(mode.Agent, mode.Fallback));
+                    _router.Tell(new AgentProtocol.SetRemediationMode(mode.Agent, mode.Fallback, mode.Reference));
                     break;
                 case NotifyIncident notify:
                     Report(notify.Update);

@@ -17,6 +17,9 @@ public static class RemediationProtocol
     /// <summary>Event from an agent actor: its recovery test decided probe <paramref name="Sequence"/>.</summary>
     public sealed record ProbeVerdict(string Agent, int Sequence, bool Recovered, string Summary, long AtUnixNano);
 
+    /// <summary>Event from an agent actor entering an incident: its healthy reference sample (<c>ReferenceSample.ToSnapshot</c>), to save with the incident.</summary>
+    public sealed record ReferenceCaptured(string Agent, string Snapshot);
+
     /// <summary>Event from trace assembly: event time has reached this watermark (unix ns): probes start, incidents move on.</summary>
     public sealed record WatermarkAdvanced(long WatermarkUnixNano);
 

@@ -74,7 +74,9 @@ public sealed record KillSwitchState(bool Engaged, string Actor, string Note, lo
 /// <summary>What the store holds for remediation to resume after a restart.</summary>
 /// <param name="States">Per agent, the last <see cref="FlagDecision.State"/> written with an applied flag.</param>
 /// <param name="KillSwitch">The kill switch, if it was ever set.</param>
-public sealed record StoredRemediation(IReadOnlyDictionary<string, string> States, KillSwitchState? KillSwitch);
+/// <param name="MaxVersion">The highest flag version ever applied under the prefix: a restarted writer's versions must exceed it,
+/// whatever its clock says, or its writes would be stale no-ops.</param>
+public sealed record StoredRemediation(IReadOnlyDictionary<string, string> States, KillSwitchState? KillSwitch, long MaxVersion = 0);
 
 /// <summary>A flag as read back from the store.</summary>
 public sealed record FlagState(

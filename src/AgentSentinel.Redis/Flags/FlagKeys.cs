@@ -21,6 +21,7 @@ public sealed class FlagKeys
         Audit = prefix + "audit";
         Remediation = prefix + "remediation";
         KillSwitch = prefix + "kill_switch";
+        Version = prefix + "version";
     }
 
     public string Prefix { get; }
@@ -39,6 +40,9 @@ public sealed class FlagKeys
 
     /// <summary>The hash <c>{prefix}kill_switch</c>: the global kill switch (<c>engaged</c>, <c>actor</c>, <c>note</c>, <c>updated_at</c>).</summary>
     public string KillSwitch { get; }
+
+    /// <summary>The string <c>{prefix}version</c>: the highest flag version ever applied (a restarted writer starts above it).</summary>
+    public string Version { get; }
 
     /// <summary>The hash <c>{prefix}flag:{agent}</c> (the agent name as UTF-8, verbatim).</summary>
     public RedisKey Flag(string agent)

@@ -4,7 +4,8 @@ namespace AgentSentinel.Redis.Flags;
 
 /// <summary>
 /// The one Lua script behind every flag write, run atomically by Redis: compare <c>version</c>, then (only if newer)
-/// replace the hash, save or remove the agent's remediation state and PUBLISH the notice, then XADD the audit entry. Versions are compared as decimal strings
+/// replace the hash, save or remove the agent's remediation state, raise the prefix's highest version and PUBLISH the
+/// notice, then XADD the audit entry. Versions are compared as decimal strings
 /// (length, then lexically), so the full <see cref="long"/> range compares exactly; Lua numbers are doubles and would not.
 /// </summary>
 internal static class FlagWriteScript
@@ -40,6 +41,10 @@ internal static class FlagWriteScript
             redis.call('HSET', @stateKey, @agent, @state)
           else
             redis.call('HDEL', @stateKey, @agent)
+          end
+          local highest = canonical(redis.call('GET', @versionKey))
+          if highest == nil or greater(@version, highest) then
+            redis.call('SET', @versionKey, @version)
           end
           redis.call('PUBLISH', @channel, @notice)
         end

@@ -133,6 +133,7 @@ public sealed class RedisFlagStore : IFlagStore, IAsyncDisposable, IDisposable
             transition = decision.Transition,
             policy = decision.Policy,
             stateKey = (RedisKey)Keys.Remediation,
+            versionKey = (RedisKey)Keys.Version,
             hasState = decision.State is null ? "0" : "1",
             state = decision.State ?? string.Empty,
             auditStale = _options.AuditStaleWrites ? "1" : "0",
@@ -225,6 +226,8 @@ public sealed class RedisFlagStore : IFlagStore, IAsyncDisposable, IDisposable
         {
             var states = await _database.HashGetAllAsync(Keys.Remediation).WaitAsync(cancellationToken).ConfigureAwait(false);
             var kill = await _database.HashGetAllAsync(Keys.KillSwitch).WaitAsync(cancellationToken).ConfigureAwait(false);
+            var highest = await _database.StringGetAsync(Keys.Version).WaitAsync(cancellationToken).ConfigureAwait(false);
+            _ = long.TryParse(highest.ToString(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var maxVersion);
             var map = new Dictionary<string, string>(states.Length, StringComparer.Ordinal);
             foreach (var entry in states)
             {
@@ -235,7 +238,7 @@ public sealed class RedisFlagStore : IFlagStore, IAsyncDisposable, IDisposable
                 }
             }
 
-            return new StoredRemediation(map, ParseKillSwitch(kill));
+            return new StoredRemediation(map, ParseKillSwitch(kill), maxVersion);
         }
         catch (Exception ex) when (ToStoreException(ex, "state load") is { } failure)
         {

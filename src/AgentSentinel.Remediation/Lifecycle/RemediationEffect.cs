@@ -19,8 +19,10 @@ public sealed record AuditOnly(FlagDecision Decision, FlagAuditOutcome Outcome) 
 public sealed record StartProbe(string Agent, ProbeSpec Probe) : RemediationEffect;
 
 /// <summary>Tell the agent's actor that remediation has an incident in force (<paramref name="Fallback"/>) or none (null):
-/// it keeps its healthy reference sample frozen and leaves fallback-served traces out of detection while one is in force.</summary>
-public sealed record SetAgentMode(string Agent, string? Fallback) : RemediationEffect;
+/// it keeps its healthy reference sample frozen and leaves fallback-served traces out of detection while one is in force.
+/// <paramref name="Reference"/>: after a restart, the reference sample saved with the incident
+/// (<see cref="Recovery.ReferenceSample.ToSnapshot"/>), for an actor that lost its own.</summary>
+public sealed record SetAgentMode(string Agent, string? Fallback, string? Reference = null) : RemediationEffect;
 
 /// <summary>Tell observers (reports, alerting) about an incident step.</summary>
 public sealed record NotifyIncident(IncidentUpdate Update) : RemediationEffect;

@@ -146,6 +146,7 @@ public sealed class RemediationEngine
         }
 
         Open(entry, policy, anomaly, severity, effects);
+        RunDue(effects);
     }
 
     private void Open(AgentEntry entry, RemediationPolicy policy, Anomaly anomaly, AnomalySeverity severity, List<RemediationEffect> effects)
@@ -156,6 +157,7 @@ public sealed class RemediationEngine
             Id = IncidentIds.For(entry.Agent, anomaly.Kind, at),
             Kind = anomaly.Kind,
             Policy = policy,
+            PolicyFingerprint = _policies.Fingerprint,
             Fallback = policy.Fallback,
             Severity = severity.ToWireName(),
             Detail = anomaly.Explanation.Summary,
@@ -293,6 +295,8 @@ public sealed class RemediationEngine
             incident.FailedProbes++;
             EnterFallback(entry, incident, at, "probe_failed", summary, IncidentChange.Changed, effects);
         }
+
+        RunDue(effects);
     }
 
     /// <summary>Event time has reached <paramref name="watermarkUnixNano"/>: due probes start, overdue ones fail, quiet alert-only incidents resolve.</summary>
@@ -304,6 +308,17 @@ public sealed class RemediationEngine
         }
 
         _watermark = watermarkUnixNano;
+        RunDue(effects);
+        Forget(watermarkUnixNano);
+    }
+
+    /// <summary>
+    /// Carries out every scheduled step due by the watermark: also called after a verdict or an anomaly, whose step may
+    /// already be due (a fast replay runs event time ahead of the agents' verdicts).
+    /// </summary>
+    private void RunDue(List<RemediationEffect> effects)
+    {
+        var watermarkUnixNano = _watermark;
         if (_restoredProbesPending)
         {
             _restoredProbesPending = false;
@@ -351,8 +366,6 @@ public sealed class RemediationEngine
                     break;
             }
         }
-
-        Forget(watermarkUnixNano);
     }
 
     /// <summary>Renews (in wall-clock time) every flag away from primary whose <c>expires_at</c> is less than half its TTL away.</summary>
@@ -381,6 +394,7 @@ public sealed class RemediationEngine
     {
         var wasAway = entry.IsAway;
         entry.Incident = null;
+        entry.Reference = null;
         entry.ClosedAt = Math.Max(entry.ClosedAt, at);
         entry.Generation++;
         if (entry.Pin is null && (wasAway || incident.Phase is Phases.Fallback or Phases.Probe))
@@ -600,6 +614,18 @@ public sealed class RemediationEngine
             i?.Detail);
     }
 
+    /// <summary>
+    /// The agent's actor captured its healthy reference sample as the incident began: it is saved with the incident's state
+    /// (from the next write on) so that a restarted AgentSentinel judges probes against it, not against an empty sample.
+    /// </summary>
+    public void OnReferenceCaptured(string agent, string snapshot)
+    {
+        if (_agents.TryGetValue(agent, out var entry) && entry.Incident is { Phase: Phases.Fallback or Phases.Probe })
+        {
+            entry.Reference = snapshot;
+        }
+    }
+
     /// <summary>Records whether the store holds the agent's latest decision (for <see cref="Overview"/>).</summary>
     public void MarkApplied(string agent, bool applied)
     {
@@ -620,6 +646,7 @@ public sealed class RemediationEngine
     {
         ArgumentNullException.ThrowIfNull(stored);
         _killSwitch = stored.KillSwitch?.Engaged ?? false;
+        _lastVersion = Math.Max(_lastVersion, stored.MaxVersion);
         SentinelMetrics.KillSwitchEngaged.Set(_killSwitch ? 1 : 0);
         var unreadable = 0;
         foreach (var (agent, json) in stored.States.OrderBy(s => s.Key, StringComparer.Ordinal))
@@ -644,6 +671,7 @@ public sealed class RemediationEngine
             if (record.Incident is { } saved)
             {
                 entry.Incident = RestoreIncident(entry, saved);
+                entry.Reference = entry.Incident is null ? null : record.Reference;
             }
 
             if (entry.Pin is { } pin)
@@ -655,7 +683,7 @@ public sealed class RemediationEngine
             {
                 var route = incident.Phase == Phases.Probe ? FlagRoute.Probe : FlagRoute.Fallback;
                 Write(entry, incident, route, incident.Fallback, route == FlagRoute.Probe ? incident.Policy.Probe.Ratio : null, incident.Detail, "reasserted", Engine, effects);
-                effects.Add(new SetAgentMode(agent, incident.Fallback));
+                effects.Add(new SetAgentMode(agent, incident.Fallback, entry.Reference));
                 if (incident.Phase == Phases.Probe)
                 {
                     entry.RestartProbe = true;
@@ -696,6 +724,7 @@ public sealed class RemediationEngine
             Id = saved.Id,
             Kind = saved.Kind,
             Policy = policy,
+            PolicyFingerprint = _policies.Fingerprint,
             Phase = saved.Phase,
             Fallback = saved.Fallback,
             Severity = saved.Severity,
@@ -715,7 +744,7 @@ public sealed class RemediationEngine
 
     private void Write(AgentEntry entry, Incident incident, FlagRoute route, string fallback, double? ratio, string detail, string transition, string actor, List<RemediationEffect> effects)
     {
-        var ttl = route == FlagRoute.Primary ? incident.Policy.FlagTtl : incident.Policy.FlagTtl;
+        var ttl = incident.Policy.FlagTtl;
         entry.Route = route;
         var decision = Decision(entry, incident, route, fallback, ratio, detail, transition, actor, ttl, withState: route != FlagRoute.Primary);
         Emit(entry, decision, ttl, effects);
@@ -772,7 +801,7 @@ public sealed class RemediationEngine
             ExpiresAtUnixMs = now + (long)ttl.TotalMilliseconds,
             Actor = actor,
             Transition = transition,
-            Policy = incident is null ? string.Empty : incident.Policy.Name + "@" + _policies.Fingerprint,
+            Policy = incident is null ? string.Empty : incident.Policy.Name + "@" + incident.PolicyFingerprint,
             State = withState ? Record(entry).ToJson() : null,
         };
     }
@@ -781,6 +810,7 @@ public sealed class RemediationEngine
     {
         Agent = entry.Agent,
         Flips = [.. entry.Flips.Times],
+        Reference = entry.Incident is { Phase: Phases.Fallback or Phases.Probe } ? entry.Reference : null,
         Pin = entry.Pin is { } p ? new PinRecord { Route = p.Route.ToWireName(), Fallback = p.Fallback, ProbeRatio = p.ProbeRatio, Operator = p.Operator } : null,
         Incident = entry.Incident is { Phase: Phases.Fallback or Phases.Probe } i ? new IncidentRecord
         {
@@ -892,6 +922,7 @@ public sealed class RemediationEngine
         public long ClosedAt { get; set; } = long.MinValue;
         public long LastSeen { get; set; } = long.MinValue;
         public bool RestartProbe { get; set; }
+        public string? Reference { get; set; }
 
         public bool IsAway => Route != FlagRoute.Primary;
     }
@@ -901,6 +932,8 @@ public sealed class RemediationEngine
         public required string Id { get; init; }
         public required string Kind { get; init; }
         public required RemediationPolicy Policy { get; init; }
+        /// <summary>The fingerprint of the policy file that opened the incident (audit: which version decided).</summary>
+        public required string PolicyFingerprint { get; init; }
         public required string Fallback { get; init; }
         public required string Severity { get; init; }
         public required string Detail { get; init; }

@@ -18,6 +18,9 @@ internal sealed class RemediationRecord
     /// <summary>Event times (unix ns) of the agent's recent route changes, for the flip-rate limit.</summary>
     public List<long> Flips { get; set; } = [];
 
+    /// <summary>The agent's healthy reference sample when the incident opened (<see cref="Recovery.ReferenceSample.ToSnapshot"/>).</summary>
+    public string? Reference { get; set; }
+
     public string ToJson() => JsonSerializer.Serialize(this, RemediationJsonContext.Default.RemediationRecord);
 
     /// <summary>Parses a saved record; null when it is not one (a newer schema, or damaged).</summary>

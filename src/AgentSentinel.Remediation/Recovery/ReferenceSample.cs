@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using AgentSentinel.Detection.Features;
 
 namespace AgentSentinel.Remediation.Recovery;
@@ -11,11 +12,15 @@ namespace AgentSentinel.Remediation.Recovery;
 /// Only a compact copy of each trace's features is kept (about 50 bytes: counts clamped to 65 535, amounts as
 /// <see cref="float"/>), never the per-call memories of <see cref="TraceFeatures"/>, which point into the extractor's
 /// reused buffers. <see cref="Add"/> allocates nothing. Not thread-safe: one per agent actor.
+/// <see cref="ToSnapshot"/> / <see cref="TryImport"/> carry the reference across a restart (see <see cref="ReferenceSnapshot"/>).
 /// </remarks>
 public sealed class ReferenceSample
 {
     /// <summary>The default capacity: enough for stable 95th/99th quantiles, small per agent.</summary>
     public const int DefaultCapacity = 512;
+
+    /// <summary>Traces <see cref="ToSnapshot"/> writes by default: ample for the recovery quantiles, 8 371 characters.</summary>
+    public const int DefaultSnapshotTraces = 128;
 
     private readonly ReferenceTrace[] _ring;
     private int _head;
@@ -47,6 +52,51 @@ public sealed class ReferenceSample
     {
         _head = 0;
         _count = 0;
+    }
+
+    /// <summary>
+    /// A compact, versioned text of the newest <paramref name="maxTraces"/> traces, oldest first (<c>v1:</c> + base64;
+    /// ≈ 65 characters per trace, about 8.4 KB for 128), for <see cref="TryImport"/> after a restart. The same content
+    /// always gives the same text; it holds features only (numbers), never span content.
+    /// </summary>
+    /// <param name="maxTraces">Newest traces written (at least 0); older ones are left out.</param>
+    public string ToSnapshot(int maxTraces = DefaultSnapshotTraces)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(maxTraces);
+        var n = Math.Min(maxTraces, _count);
+        var traces = new ReferenceTrace[n];
+        var first = _head - n;
+        if (first < 0)
+        {
+            first += _ring.Length;
+        }
+
+        for (var i = 0; i < n; i++)
+        {
+            var at = first + i;
+            traces[i] = _ring[at >= _ring.Length ? at - _ring.Length : at];
+        }
+
+        return ReferenceSnapshot.Encode(traces);
+    }
+
+    /// <summary>
+    /// Replaces the content with a <see cref="ToSnapshot"/> text, oldest to newest (keeping the newest
+    /// <see cref="Capacity"/> when it holds more). Returns false and leaves the sample unchanged when the text is null,
+    /// empty, of another version, garbled or truncated; never throws.
+    /// </summary>
+    public bool TryImport(string? snapshot)
+    {
+        if (!ReferenceSnapshot.TryDecode(snapshot, out var traces))
+        {
+            return false;
+        }
+
+        var keep = Math.Min(traces.Length, _ring.Length);
+        traces.AsSpan(traces.Length - keep).CopyTo(_ring);
+        _count = keep;
+        _head = keep == _ring.Length ? 0 : keep;
+        return true;
     }
 
     /// <summary>The held traces, in no particular order.</summary>
@@ -99,7 +149,72 @@ internal readonly struct ReferenceTrace
         _failed = f.Failed;
     }
 
+    private ReferenceTrace(ReadOnlySpan<byte> s)
+    {
+        _totalTokens = BinaryPrimitives.ReadSingleLittleEndian(s);
+        _maxCallTokens = BinaryPrimitives.ReadSingleLittleEndian(s[4..]);
+        _durationMs = BinaryPrimitives.ReadSingleLittleEndian(s[8..]);
+        _maxLlmLatencyMs = BinaryPrimitives.ReadSingleLittleEndian(s[12..]);
+        _costUsd = BinaryPrimitives.ReadSingleLittleEndian(s[16..]);
+        _retrievalTopScore = BinaryPrimitives.ReadSingleLittleEndian(s[20..]);
+        _llmCalls = BinaryPrimitives.ReadUInt16LittleEndian(s[24..]);
+        _toolCalls = BinaryPrimitives.ReadUInt16LittleEndian(s[26..]);
+        _depth = BinaryPrimitives.ReadUInt16LittleEndian(s[28..]);
+        _errors = BinaryPrimitives.ReadUInt16LittleEndian(s[30..]);
+        _toolErrors = BinaryPrimitives.ReadUInt16LittleEndian(s[32..]);
+        _truncatedCalls = BinaryPrimitives.ReadUInt16LittleEndian(s[34..]);
+        _contentFilteredCalls = BinaryPrimitives.ReadUInt16LittleEndian(s[36..]);
+        _errorsAnsweredAround = BinaryPrimitives.ReadUInt16LittleEndian(s[38..]);
+        _emptyRetrievals = BinaryPrimitives.ReadUInt16LittleEndian(s[40..]);
+        _longestToolRepeat = BinaryPrimitives.ReadUInt16LittleEndian(s[42..]);
+        _longestUnchangedToolRepeat = BinaryPrimitives.ReadUInt16LittleEndian(s[44..]);
+        _toolCycleRepeats = BinaryPrimitives.ReadUInt16LittleEndian(s[46..]);
+        _failed = s[48] == 1;
+    }
+
+    /// <summary>Bytes of one trace in a snapshot: 6 little-endian <see cref="float"/>s, 12 <see cref="ushort"/>s, a 0/1 byte.</summary>
+    public const int EncodedSize = 49;
+
     public static ReferenceTrace From(in TraceFeatures features) => new(features);
+
+    /// <summary>Writes the trace's <see cref="EncodedSize"/> bytes (every NaN as the one canonical NaN).</summary>
+    public void WriteTo(Span<byte> d)
+    {
+        BinaryPrimitives.WriteSingleLittleEndian(d, Canonical(_totalTokens));
+        BinaryPrimitives.WriteSingleLittleEndian(d[4..], Canonical(_maxCallTokens));
+        BinaryPrimitives.WriteSingleLittleEndian(d[8..], Canonical(_durationMs));
+        BinaryPrimitives.WriteSingleLittleEndian(d[12..], Canonical(_maxLlmLatencyMs));
+        BinaryPrimitives.WriteSingleLittleEndian(d[16..], Canonical(_costUsd));
+        BinaryPrimitives.WriteSingleLittleEndian(d[20..], Canonical(_retrievalTopScore));
+        BinaryPrimitives.WriteUInt16LittleEndian(d[24..], _llmCalls);
+        BinaryPrimitives.WriteUInt16LittleEndian(d[26..], _toolCalls);
+        BinaryPrimitives.WriteUInt16LittleEndian(d[28..], _depth);
+        BinaryPrimitives.WriteUInt16LittleEndian(d[30..], _errors);
+        BinaryPrimitives.WriteUInt16LittleEndian(d[32..], _toolErrors);
+        BinaryPrimitives.WriteUInt16LittleEndian(d[34..], _truncatedCalls);
+        BinaryPrimitives.WriteUInt16LittleEndian(d[36..], _contentFilteredCalls);
+        BinaryPrimitives.WriteUInt16LittleEndian(d[38..], _errorsAnsweredAround);
+        BinaryPrimitives.WriteUInt16LittleEndian(d[40..], _emptyRetrievals);
+        BinaryPrimitives.WriteUInt16LittleEndian(d[42..], _longestToolRepeat);
+        BinaryPrimitives.WriteUInt16LittleEndian(d[44..], _longestUnchangedToolRepeat);
+        BinaryPrimitives.WriteUInt16LittleEndian(d[46..], _toolCycleRepeats);
+        d[48] = _failed ? (byte)1 : (byte)0;
+    }
+
+    /// <summary>Reads <see cref="EncodedSize"/> bytes written by <see cref="WriteTo"/>; false when the failed flag is not 0 or 1.</summary>
+    public static bool TryRead(ReadOnlySpan<byte> source, out ReferenceTrace trace)
+    {
+        if (source.Length < EncodedSize || source[48] > 1)
+        {
+            trace = default;
+            return false;
+        }
+
+        trace = new ReferenceTrace(source);
+        return true;
+    }
+
+    private static float Canonical(float value) => float.IsNaN(value) ? float.NaN : value;
 
     /// <summary>The value of <paramref name="feature"/> (NaN when this trace does not report it).</summary>
     public double Get(RecoveryFeature feature) => feature switch

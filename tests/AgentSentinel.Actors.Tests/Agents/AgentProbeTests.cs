@@ -28,6 +28,7 @@ public sealed class AgentProbeTests : Akka.TestKit.Xunit2.TestKit
     private static readonly RecoverySettings Recovery = new(Alpha: 0.05, Beta: 0.1, FaultRateMultiplier: 4, MinRateIncrease: 0.1);
     private readonly RecordingObserver _observer = new();
     private readonly TestProbe _remediation;
+    private readonly List<RemediationProtocol.ReferenceCaptured> _captured = [];
     private long _barriers;
 
     public AgentProbeTests()
@@ -90,6 +91,12 @@ public sealed class AgentProbeTests : Akka.TestKit.Xunit2.TestKit
                 return told;
             }
 
+            if (message is RemediationProtocol.ReferenceCaptured captured)
+            {
+                _captured.Add(captured);
+                continue;
+            }
+
             told.Add(message);
         }
     }
@@ -108,6 +115,26 @@ public sealed class AgentProbeTests : Akka.TestKit.Xunit2.TestKit
         Assert.Equal(("a", 1, false), (verdict.Agent, verdict.Sequence, verdict.Recovered));
         Assert.True(verdict.AtUnixNano <= At(62_300), $"decided at {(verdict.AtUnixNano - T0) / Ms} ms"); // at most three bad traces
         Assert.Matches(@"^(\d+)/\1 probe traces with total_tokens > ", verdict.Summary); // every one of them bad
+    }
+
+    [Fact]
+    public void Entering_an_incident_hands_remediation_a_snapshot_of_the_healthy_reference_and_a_saved_one_is_taken_back()
+    {
+        var agent = WarmedUpInIncident("a");
+        Assert.Empty(ToldUntilNow(agent));
+        var captured = Assert.Single(_captured);
+        var sample = new AgentSentinel.Remediation.Recovery.ReferenceSample();
+        Assert.True(sample.TryImport(captured.Snapshot));
+        Assert.Equal(WarmUpTraces, sample.Count);
+
+        // A restarted actor (nothing seen yet) gets the saved reference with its mode, and judges probes against it:
+        // 8× tokens fail, which an empty reference (failures only) would have let pass.
+        var fresh = StartAgent("b");
+        fresh.Tell(new AgentProtocol.SetRemediationMode("b", Fallback, captured.Snapshot));
+        fresh.Tell(Probe("b", 60_000, 200_000, minTraces: 5));
+        Send(fresh, "b", 60, 5, n => TraceOf("b", n, tokens: 8 * HealthyTokens(n)));
+        Assert.False(Verdict(fresh).Recovered);
+        Assert.Single(_captured); // nothing captured for a resumed incident
     }
 
     [Fact]

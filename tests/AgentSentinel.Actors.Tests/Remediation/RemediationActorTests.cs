@@ -402,40 +402,6 @@ public sealed class RemediationActorTests : Akka.TestKit.Xunit2.TestKit
         Assert.True(OverviewOf(second).KillSwitch);
     }
 
-    [Fact]
-    public void BUGPROBE_restored_incident_mode_reaches_router_attached_while_restoring()
-    {
-        var first = Start(_store);
-        first.Tell(Detected("a", 0));
-        Settle(first);
-        Stop(first);
-        _time.Advance(TimeSpan.FromSeconds(1));
-        _store.HoldLoads();
-        var loads = _store.Loads;
-        var router = CreateTestProbe();
-        var second = Start(_store);
-        second.Tell(new RemediationProtocol.AgentsAttached(router.Ref));
-        AwaitCondition(() => _store.Loads == loads + 1, TimeSpan.FromSeconds(5), Poll);
-        _store.ReleaseLoads();
-        router.ExpectMsg<AgentProtocol.SetRemediationMode>(m => m.AgentId == "a" && m.Fallback == "safe-model", TimeSpan.FromSeconds(3));
-    }
-
-    [Fact]
-    public async Task BUGPROBE_after_restart_with_clock_behind_a_clear_still_lands()
-    {
-        var first = Start(_store);
-        first.Tell(Detected("a", 0));
-        Settle(first);
-        Stop(first);
-        _time.Advance(TimeSpan.FromSeconds(-30)); // the new process's clock is 30 s behind
-        var second = Start(_store);
-        Settle(second);
-        var admin = new ActorRemediationAdmin(second, TimeSpan.FromSeconds(5));
-        Assert.Equal(AdminStatus.Done, (await admin.ClearAsync("a", new OperatorNote("bob"), CancellationToken.None)).Status);
-        Settle(second);
-        Assert.Equal(FlagRoute.Primary, _store.Current("a")!.Route);
-    }
-
     // ---- barriers -----------------------------------------------------------------------------------------------------
 
     [Fact]

@@ -3,7 +3,8 @@ using AgentSentinel.Core.Remediation;
 namespace AgentSentinel.Actors.Tests.TestSupport;
 
 /// <summary>
-/// An <see cref="IFlagStore"/> in memory with the contract's version rule, and switches to fail or hold writes.
+/// An <see cref="IFlagStore"/> in memory with the contract's version rule, and switches to fail or hold writes and
+/// loads of the saved remediation state (which is the <see cref="FlagDecision.State"/> of the flags it holds).
 /// </summary>
 internal sealed class InMemoryFlagStore : IFlagStore
 {
@@ -240,7 +241,7 @@ internal sealed class InMemoryFlagStore : IFlagStore
         lock (_gate)
         {
             var states = _flags.Values.Where(d => d.State is not null).ToDictionary(d => d.Agent, d => d.State!, StringComparer.Ordinal);
-            return new StoredRemediation(states, _killSwitch);
+            return new StoredRemediation(states, _killSwitch, _flags.Count == 0 ? 0 : _flags.Values.Max(d => d.Version));
         }
     }
 

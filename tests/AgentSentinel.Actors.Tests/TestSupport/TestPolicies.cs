@@ -29,7 +29,7 @@ internal static class TestPolicies
             match: {}
         """;
 
-    private static readonly Lazy<string> Directory = new(CreateDirectory, LazyThreadSafetyMode.ExecutionAndPublication);
+    private static readonly Lazy<string> Root = new(CreateRoot, LazyThreadSafetyMode.ExecutionAndPublication);
     private static int _files;
 
     /// <summary>Writes <paramref name="text"/> to a new file and returns its full path.</summary>
@@ -38,8 +38,8 @@ internal static class TestPolicies
     public static string Write(string text, string extension = ".yaml")
     {
         // One directory per file: the provider watches the file's directory.
-        var dir = Path.Combine(Directory.Value, Interlocked.Increment(ref _files).ToString(System.Globalization.CultureInfo.InvariantCulture));
-        System.IO.Directory.CreateDirectory(dir);
+        var dir = Path.Combine(Root.Value, Interlocked.Increment(ref _files).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Directory.CreateDirectory(dir);
         var path = Path.Combine(dir, "policies" + extension);
         File.WriteAllText(path, text);
         return path;
@@ -48,14 +48,14 @@ internal static class TestPolicies
     /// <summary>Parses YAML policy text (source <c>test</c>).</summary>
     public static PolicySet Parse(string yaml) => PolicyLoader.Parse(yaml, PolicyFormat.Yaml, "test");
 
-    private static string CreateDirectory()
+    private static string CreateRoot()
     {
-        var dir = System.IO.Directory.CreateTempSubdirectory("agentsentinel-actors-tests-").FullName;
+        var dir = Directory.CreateTempSubdirectory("agentsentinel-actors-tests-").FullName;
         AppDomain.CurrentDomain.ProcessExit += (_, _) =>
         {
             try
             {
-                System.IO.Directory.Delete(dir, recursive: true);
+                Directory.Delete(dir, recursive: true);
             }
             catch (IOException)
             {

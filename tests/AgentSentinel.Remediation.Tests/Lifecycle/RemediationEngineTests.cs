@@ -355,6 +355,38 @@ public sealed class RemediationEngineTests
     }
 
     [Fact]
+    public void The_reference_captured_when_the_incident_opened_is_saved_with_it_and_handed_back_after_a_restart()
+    {
+        var first = Engine();
+        first.OnAnomaly(Anomaly("a", AnomalyKinds.TokenSpike, T0), null, _effects);
+        Take();
+        first.OnReferenceCaptured("a", "v1:reference");
+        first.OnReferenceCaptured("nobody", "v1:ignored");
+        _time.Advance(TimeSpan.FromSeconds(40));
+        first.Renew(_effects);
+        var renewed = OnlyWrite(Take());
+
+        var second = Engine();
+        second.Restore(new StoredRemediation(new Dictionary<string, string> { ["a"] = renewed.State! }, null, renewed.Version), _effects);
+        var effects = Take();
+
+        Assert.Contains(effects, e => e is SetAgentMode { Agent: "a", Fallback: "safe-model", Reference: "v1:reference" });
+        Assert.True(OnlyWrite(effects).Version > renewed.Version);
+    }
+
+    [Fact]
+    public void After_a_restart_versions_start_above_the_highest_version_the_store_has_seen_whatever_the_clock_says()
+    {
+        var engine = Engine();
+        var stored = new StoredRemediation(new Dictionary<string, string>(), null, MaxVersion: _time.NowMs + 3_600_000);
+
+        engine.Restore(stored, _effects);
+        engine.OnAnomaly(Anomaly("a", AnomalyKinds.TokenSpike, T0), null, _effects);
+
+        Assert.Equal(stored.MaxVersion + 1, OnlyWrite(Take()).Version);
+    }
+
+    [Fact]
     public void A_probe_interrupted_by_a_restart_starts_again_at_the_next_watermark()
     {
         var first = Engine();
