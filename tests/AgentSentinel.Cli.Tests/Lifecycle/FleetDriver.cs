@@ -16,7 +16,7 @@ namespace AgentSentinel.Cli.Tests.Lifecycle;
 /// </summary>
 internal sealed class FleetDriver : IAsyncDisposable
 {
-    private const double StepSeconds = 0.25;
+    private const double StepSeconds = 0.5;
     private readonly ConnectionMultiplexer _redis;
     private readonly Dictionary<string, FlagPoller> _pollers;
     private readonly KafkaRecordProducer _producer;
@@ -105,7 +105,7 @@ internal sealed class FleetDriver : IAsyncDisposable
                 await WaitTakenAsync();
             }
 
-            await Task.Delay(15);
+            await Task.Delay(20);
         }
     }
 
