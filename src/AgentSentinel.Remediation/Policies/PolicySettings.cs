@@ -44,7 +44,9 @@ public sealed record ProbeSettings(TimeSpan After, double Ratio, int MinTraces, 
 /// <summary>The sequential recovery test of probe traffic against the agent's baseline.</summary>
 /// <param name="Alpha">Chance of declaring recovery when the fault is still there.</param>
 /// <param name="Beta">Chance of failing a probe of a healthy agent.</param>
-/// <param name="FaultRateMultiplier">Fault hypothesis: bad-trace rate p1 = max(multiplier × p0, p0 + <paramref name="MinRateIncrease"/>).</param>
+/// <param name="FaultRateMultiplier">Fault hypothesis: the odds of a bad trace are this many times the healthy odds, and the
+/// rate at least p0 + <paramref name="MinRateIncrease"/>: p1 = min(0.99, max(p0 + increase, odds⁻¹(multiplier × odds(p0)))).
+/// Multiplying odds rather than the rate keeps p1 meaningful when p0 is large.</param>
 /// <param name="MinRateIncrease">Smallest rise of the bad-trace rate the test is built to see.</param>
 public sealed record RecoverySettings(double Alpha, double Beta, double FaultRateMultiplier, double MinRateIncrease);
 
