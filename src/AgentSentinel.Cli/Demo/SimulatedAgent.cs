@@ -102,7 +102,7 @@ internal sealed class SimulatedAgent
         var onFallback = !decision.IsPrimary;
         FallbackRequests += onFallback ? 1 : 0;
         var faulty = !onFallback && FaultActive(elapsedSeconds);
-        var tokenFactor = faulty && Fault == FaultKind.TokenBlowUp ? 6.0 + (2 * _rng.NextDouble()) : 1.0;
+        var tokenFactor = faulty && Fault == FaultKind.TokenBlowUp ? 9.0 + (3 * _rng.NextDouble()) : 1.0; // "burns ten times its usual tokens"
         var latencyFactor = faulty && Fault == FaultKind.LatencyRegression ? 4.0 + _rng.NextDouble() : 1.0;
         var model = onFallback ? decision.Fallback ?? FallbackModel : Archetype.Model;
 

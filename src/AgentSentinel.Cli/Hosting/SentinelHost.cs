@@ -59,7 +59,7 @@ internal sealed class SentinelHost : IAsyncDisposable
             : null;
         if (notifier is not null)
         {
-            observers = [.. observers, new AlertingObserver(notifier)];
+            observers = [.. observers, new IncidentAlertObserver(notifier)];
         }
 
         SentinelPipeline? pipeline = null;

@@ -1,19 +1,19 @@
 using System.Globalization;
-using AgentSentinel.Alerting;
 using AgentSentinel.Core.Anomalies;
 using AgentSentinel.Core.Pipeline;
 using AgentSentinel.Core.Remediation;
 
-namespace AgentSentinel.Cli.Hosting;
+namespace AgentSentinel.Alerting;
 
 /// <summary>
 /// Turns incident updates into Alertmanager alerts: an incident that opens or changes fires (and the notifier keeps it alive
 /// while it lasts); one that recovers or is resolved is resolved with its end time. Names and numbers only.
 /// </summary>
-internal sealed class AlertingObserver(AlertmanagerNotifier notifier) : SentinelObserver
+public sealed class IncidentAlertObserver(AlertmanagerNotifier notifier) : SentinelObserver
 {
     public override void OnIncident(IncidentUpdate update)
     {
+        ArgumentNullException.ThrowIfNull(update);
         if (update.Change is IncidentChange.Recovered or IncidentChange.Resolved)
         {
             notifier.Resolve(update.Incident, FromUnixNano(update.AtUnixNano));
@@ -36,8 +36,9 @@ internal sealed class AlertingObserver(AlertmanagerNotifier notifier) : Sentinel
     }
 
     /// <summary>One line: the remediation in force, e.g. <c>route=probe fallback=gpt-4o-mini trips=2 (policy everything-else)</c>.</summary>
-    internal static string Remediation(IncidentUpdate update)
+    public static string Remediation(IncidentUpdate update)
     {
+        ArgumentNullException.ThrowIfNull(update);
         var route = update.Phase switch
         {
             "fallback" or "probe" => $"route={update.Phase} fallback={update.Fallback}",
