@@ -48,6 +48,7 @@ internal sealed class AgentActor : ReceiveActor
     private readonly List<Anomaly> _anomalies = [];
     private readonly List<BaselineReady> _ready = [];
     private ReferenceSample _reference = new();
+    private readonly IncidentHistory _history = new();
     private ResourceAttributes? _resource;
     private string? _incidentFallback;
     private Probe? _probe;
@@ -105,7 +106,9 @@ internal sealed class AgentActor : ReceiveActor
             }
             else if (path == TracePath.Primary)
             {
-                JudgeProbeTrace(trace, features);
+                var compact = ReferenceTrace.From(features);
+                _history.Trace(trace.StartUnixNano, trace.CompletedAtUnixNano, compact);
+                JudgeProbeTrace(trace.StartUnixNano, trace.CompletedAtUnixNano, compact);
             }
 
             foreach (var ready in _ready)
@@ -115,6 +118,11 @@ internal sealed class AgentActor : ReceiveActor
         }
 
         CheckProbeDeadline(trace.CompletedAtUnixNano);
+        if (_incidentFallback is not null)
+        {
+            _history.Time(trace.CompletedAtUnixNano);
+        }
+
         Report();
     }
 
@@ -123,6 +131,11 @@ internal sealed class AgentActor : ReceiveActor
         _anomalies.Clear();
         _detection.AdvanceTo(message.WatermarkUnixNano, _anomalies);
         CheckProbeDeadline(message.WatermarkUnixNano);
+        if (_incidentFallback is not null)
+        {
+            _history.Time(message.WatermarkUnixNano);
+        }
+
         Report();
     }
 
@@ -135,6 +148,7 @@ internal sealed class AgentActor : ReceiveActor
         if (message.Fallback is null)
         {
             _probe = null;
+            _history.Clear();
             return;
         }
 
@@ -153,25 +167,45 @@ internal sealed class AgentActor : ReceiveActor
         }
     }
 
+    /// <summary>
+    /// Starts judging a probe. The command comes from remediation, which may be behind or ahead of this agent's own
+    /// traces (a fast replay): the primary-path traces and event-time steps seen since the incident began are replayed
+    /// first, so that the same traces are judged in the same order whenever the command arrives. The verdict is therefore
+    /// a function of the records alone.
+    /// </summary>
     private void OnStartProbe(AgentProtocol.StartProbe message)
     {
         var spec = message.Probe;
         var check = RecoveryCheck.For(spec.Kind, _reference, spec.Recovery);
         _probe = new Probe(spec, check, check.StartTest(spec.Recovery, spec.MinTraces));
+        foreach (var step in _history.Steps)
+        {
+            if (_probe is null)
+            {
+                break;
+            }
+
+            if (step.IsTrace)
+            {
+                JudgeProbeTrace(step.StartUnixNano, step.AtUnixNano, step.Trace);
+            }
+
+            CheckProbeDeadline(step.AtUnixNano);
+        }
     }
 
     /// <summary>Probe traffic: traces served by the primary path that started within the probe's window.</summary>
-    private void JudgeProbeTrace(AgentTrace trace, in TraceFeatures features)
+    private void JudgeProbeTrace(long startUnixNano, long completedUnixNano, in ReferenceTrace trace)
     {
-        if (_probe is not { } probe || trace.StartUnixNano < probe.Spec.StartUnixNano || trace.StartUnixNano >= probe.Spec.DeadlineUnixNano)
+        if (_probe is not { } probe || startUnixNano < probe.Spec.StartUnixNano || startUnixNano >= probe.Spec.DeadlineUnixNano)
         {
             return;
         }
 
-        var verdict = probe.Test.Add(probe.Check.IsBad(features));
+        var verdict = probe.Test.Add(probe.Check.IsBad(trace));
         if (verdict != RecoveryVerdict.Undecided)
         {
-            Decide(probe, verdict, Math.Max(trace.CompletedAtUnixNano, probe.Spec.StartUnixNano));
+            Decide(probe, verdict, Math.Max(completedUnixNano, probe.Spec.StartUnixNano));
         }
     }
 
@@ -212,6 +246,36 @@ internal sealed class AgentActor : ReceiveActor
 
         Context.Parent.Tell(AgentProtocol.Passivate.Instance);
     }
+}
+
+/// <summary>
+/// What an agent in an incident saw, in order, for probes that start after it: its primary-path traces (compact) and the
+/// event time after each trace and watermark step. Bounded: the oldest steps go first.
+/// </summary>
+internal sealed class IncidentHistory
+{
+    private const int Capacity = 1024;
+    private readonly Queue<Step> _steps = new();
+
+    public IEnumerable<Step> Steps => _steps;
+
+    public void Trace(long startUnixNano, long completedUnixNano, in ReferenceTrace trace) => Add(new Step(true, startUnixNano, completedUnixNano, trace));
+
+    public void Time(long atUnixNano) => Add(new Step(false, 0, atUnixNano, default));
+
+    public void Clear() => _steps.Clear();
+
+    private void Add(Step step)
+    {
+        if (_steps.Count == Capacity)
+        {
+            _steps.Dequeue();
+        }
+
+        _steps.Enqueue(step);
+    }
+
+    internal readonly record struct Step(bool IsTrace, long StartUnixNano, long AtUnixNano, ReferenceTrace Trace);
 }
 
 /// <summary>A probe being judged: its window, the check for its anomaly kind, the sequential test.</summary>

@@ -275,7 +275,7 @@ internal sealed class RemediationActor : ReceiveActor, IWithTimers, IWithStash
             return;
         }
 
-        var outcome = audit.Outcome == FlagAuditOutcome.DryRun ? "dry_run" : "suppressed";
+        var outcome = audit.Outcome.ToString();
         var logger = _logger;
         var incident = audit.Decision.Incident;
         _ = _store.AppendAuditAsync(audit.Decision, audit.Outcome, CancellationToken.None).WaitAsync(_options.WriteTimeout, _time)

@@ -78,6 +78,12 @@ internal static class ReplayCommand
             spans += batch.Count;
             SentinelMetrics.SpansDecoded.Inc(batch.Count);
             await pipeline.Sink.AcceptAsync(new IngestedRecord(batch.ToArray(), new RecordPosition("replay", 0, offset)), cancellationToken).ConfigureAwait(false);
+
+            // Lockstep: every actor has handled this record (traces judged, decisions made, probes told to the agents)
+            // before the next one goes in. Live, the actors run concurrently and event time keeps them close; a replay
+            // runs as fast as it can, so without this the incident lifecycle (which spans agents and remediation) would
+            // depend on thread timing. Detection alone would not need it.
+            await pipeline.DrainAsync(cancellationToken).ConfigureAwait(false);
         }
 
         await pipeline.Sink.FlushAsync(cancellationToken).ConfigureAwait(false);

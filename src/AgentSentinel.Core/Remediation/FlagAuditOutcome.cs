@@ -11,4 +11,7 @@ public enum FlagAuditOutcome
 
     /// <summary>A safety limit (rate limit, blast-radius cap, …) suppressed the decision.</summary>
     Suppressed,
+
+    /// <summary>An alert-only incident opened or ended: the policy writes no flag, the step is recorded all the same.</summary>
+    AlertOnly,
 }

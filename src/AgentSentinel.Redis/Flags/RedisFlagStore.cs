@@ -177,6 +177,7 @@ public sealed class RedisFlagStore : IFlagStore, IAsyncDisposable, IDisposable
         {
             FlagAuditOutcome.DryRun => "dry_run",
             FlagAuditOutcome.Suppressed => "suppressed",
+            FlagAuditOutcome.AlertOnly => "alert_only",
             _ => throw new ArgumentOutOfRangeException(nameof(outcome)),
         };
 

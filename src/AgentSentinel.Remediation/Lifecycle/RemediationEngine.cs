@@ -26,7 +26,12 @@ namespace AgentSentinel.Remediation.Lifecycle;
 /// </remarks>
 public sealed class RemediationEngine
 {
-    /// <summary>How long past a probe's deadline remediation waits for the agent's verdict before failing the probe.</summary>
+    /// <summary>
+    /// How long past a probe's deadline, in event time and in wall-clock time, remediation waits for the agent's verdict
+    /// before failing the probe itself. The agent's actor concludes every probe at its deadline, so this only catches an
+    /// actor that lost its probe (a crash); requiring both clocks keeps a fast replay, whose event time runs far ahead of
+    /// the agents, from failing probes whose verdicts are merely still on their way.
+    /// </summary>
     public static readonly TimeSpan VerdictGrace = TimeSpan.FromSeconds(30);
 
     /// <summary>The time to live of an operator's pinned flag (renewed while pinned).</summary>
@@ -172,6 +177,7 @@ public sealed class RemediationEngine
             incident.Phase = entry.Pin is null ? Phases.AlertOnly : Phases.Pinned;
             incident.NextAt = Add(at, policy.FlagTtl);
             Schedule(entry);
+            AuditAlertOnly(entry, incident, "alert_only:opened", effects);
             Notify(entry, incident, IncidentChange.Opened, "opened", at, effects);
             return;
         }
@@ -202,6 +208,14 @@ public sealed class RemediationEngine
         }
 
         return entry.Flips.Allows(at, safety.MaxFlipsPerAgentPerHour) ? null : Limits.FlipRate;
+    }
+
+    /// <summary>An incident step that writes no flag still goes to the audit stream (route as in force, outcome alert_only).</summary>
+    private void AuditAlertOnly(AgentEntry entry, Incident incident, string transition, List<RemediationEffect> effects, string actor = Engine)
+    {
+        var decision = Decision(entry, incident, entry.Route, entry.Route == FlagRoute.Primary ? string.Empty : entry.Pin?.Fallback ?? incident.Fallback,
+            entry.Pin?.ProbeRatio, incident.Detail, transition, actor, incident.Policy.FlagTtl, withState: false);
+        effects.Add(new AuditOnly(decision, FlagAuditOutcome.AlertOnly));
     }
 
     private void Suppress(AgentEntry entry, Incident incident, string limit, long at, List<RemediationEffect> effects)
@@ -259,7 +273,9 @@ public sealed class RemediationEngine
         incident.ProbeSequence++;
         entry.Flips.Add(at);
         var deadline = Add(at, probe.MaxDuration);
-        incident.NextAt = Add(deadline, VerdictGrace);
+        incident.NextAt = null; // the agent's verdict ends the probe (Renew fails an overdue one)
+        incident.ProbeDeadline = deadline;
+        incident.ProbeStartedWallMs = _time.GetUtcNow().ToUnixTimeMilliseconds();
         Schedule(entry);
         SentinelMetrics.RemediationTransitions.WithLabels(Phases.Probe, "probe_started").Inc();
         Write(entry, incident, FlagRoute.Probe, incident.Fallback, probe.Ratio, incident.Detail, "probe_started", Engine, effects);
@@ -357,10 +373,6 @@ public sealed class RemediationEngine
 
                     EnterProbe(entry, incident, at, effects);
                     break;
-                case Phases.Probe when entry.Pin is null:
-                    incident.FailedProbes++;
-                    EnterFallback(entry, incident, at, "probe_failed", "no verdict from the probe traffic by its deadline", IncidentChange.Changed, effects);
-                    break;
                 case Phases.AlertOnly or Phases.Suppressed or Phases.Pinned:
                     Resolve(entry, incident, at, "quiet", Engine, effects);
                     break;
@@ -368,10 +380,25 @@ public sealed class RemediationEngine
         }
     }
 
-    /// <summary>Renews (in wall-clock time) every flag away from primary whose <c>expires_at</c> is less than half its TTL away.</summary>
+    /// <summary>
+    /// The wall-clock tick: renews every flag away from primary whose <c>expires_at</c> is less than half its TTL away, and
+    /// fails every probe with no verdict <see cref="VerdictGrace"/> past its deadline in event time and in wall-clock time.
+    /// </summary>
     public void Renew(List<RemediationEffect> effects)
     {
         var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        var graceMs = (long)VerdictGrace.TotalMilliseconds;
+        foreach (var entry in _agents.Values.Where(e => e.Pin is null && e.Incident is { Phase: Phases.Probe }).ToList())
+        {
+            var incident = entry.Incident!;
+            var overdueAt = Add(incident.ProbeDeadline, VerdictGrace);
+            if (_watermark >= overdueAt && now - incident.ProbeStartedWallMs >= (long)incident.Policy.Probe.MaxDuration.TotalMilliseconds + graceMs)
+            {
+                incident.FailedProbes++;
+                EnterFallback(entry, incident, overdueAt, "probe_failed", "no verdict from the probe traffic by its deadline", IncidentChange.Changed, effects);
+            }
+        }
+
         foreach (var entry in _agents.Values)
         {
             if (!entry.IsAway || entry.FlagTtlMs <= 0 || entry.FlagExpiresAtMs - now > entry.FlagTtlMs / 2)
@@ -409,6 +436,11 @@ public sealed class RemediationEngine
 
     private void Resolve(AgentEntry entry, Incident incident, long at, string cause, string actor, List<RemediationEffect> effects)
     {
+        if (incident.Phase is Phases.AlertOnly or Phases.Suppressed or Phases.Pinned)
+        {
+            AuditAlertOnly(entry, incident, incident.Phase + ":" + cause, effects, actor);
+        }
+
         if (incident.Phase is Phases.Fallback or Phases.Probe)
         {
             SentinelMetrics.RemediationTransitions.WithLabels("primary", cause).Inc();
@@ -945,6 +977,8 @@ public sealed class RemediationEngine
         public int FailedProbes { get; set; }
         public int Trips { get; set; }
         public int ProbeSequence { get; set; }
+        public long ProbeDeadline { get; set; }
+        public long ProbeStartedWallMs { get; set; }
         public bool Acknowledged { get; set; }
         public string? Limit { get; set; }
     }

@@ -206,7 +206,8 @@ public sealed class RecoveryCheck
         return new SequentialRecoveryTest(BaselineRate, FaultRate, settings.Alpha, settings.Beta, minTraces, Rule);
     }
 
-    private bool IsBad(in ReferenceTrace trace)
+    /// <summary>Whether a probe trace, in its compact form (<see cref="ReferenceTrace.From"/>), is bad by this check's rule. Allocation-free.</summary>
+    public bool IsBad(in ReferenceTrace trace)
     {
         foreach (ref readonly var condition in _conditions.AsSpan())
         {

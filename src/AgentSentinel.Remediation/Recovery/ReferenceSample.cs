@@ -104,7 +104,7 @@ public sealed class ReferenceSample
 }
 
 /// <summary>The features of one trace a recovery rule can read (NaN: not reported by that trace).</summary>
-internal readonly struct ReferenceTrace
+public readonly struct ReferenceTrace
 {
     private readonly float _totalTokens;
     private readonly float _maxCallTokens;
@@ -173,12 +173,13 @@ internal readonly struct ReferenceTrace
     }
 
     /// <summary>Bytes of one trace in a snapshot: 6 little-endian <see cref="float"/>s, 12 <see cref="ushort"/>s, a 0/1 byte.</summary>
-    public const int EncodedSize = 49;
+    internal const int EncodedSize = 49;
 
+    /// <summary>The compact copy of a trace's features (no reference to the extractor's buffers: safe to keep).</summary>
     public static ReferenceTrace From(in TraceFeatures features) => new(features);
 
     /// <summary>Writes the trace's <see cref="EncodedSize"/> bytes (every NaN as the one canonical NaN).</summary>
-    public void WriteTo(Span<byte> d)
+    internal void WriteTo(Span<byte> d)
     {
         BinaryPrimitives.WriteSingleLittleEndian(d, Canonical(_totalTokens));
         BinaryPrimitives.WriteSingleLittleEndian(d[4..], Canonical(_maxCallTokens));
@@ -202,7 +203,7 @@ internal readonly struct ReferenceTrace
     }
 
     /// <summary>Reads <see cref="EncodedSize"/> bytes written by <see cref="WriteTo"/>; false when the failed flag is not 0 or 1.</summary>
-    public static bool TryRead(ReadOnlySpan<byte> source, out ReferenceTrace trace)
+    internal static bool TryRead(ReadOnlySpan<byte> source, out ReferenceTrace trace)
     {
         if (source.Length < EncodedSize || source[48] > 1)
         {
@@ -217,7 +218,7 @@ internal readonly struct ReferenceTrace
     private static float Canonical(float value) => float.IsNaN(value) ? float.NaN : value;
 
     /// <summary>The value of <paramref name="feature"/> (NaN when this trace does not report it).</summary>
-    public double Get(RecoveryFeature feature) => feature switch
+    internal double Get(RecoveryFeature feature) => feature switch
     {
         RecoveryFeature.TotalTokens => _totalTokens,
         RecoveryFeature.MaxCallTokens => _maxCallTokens,

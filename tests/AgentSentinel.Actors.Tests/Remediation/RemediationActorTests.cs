@@ -514,8 +514,9 @@ public sealed class RemediationActorTests : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
-    public void A_probe_without_a_verdict_fails_once_its_deadline_and_grace_have_passed()
+    public void A_probe_without_a_verdict_fails_once_its_deadline_and_grace_have_passed_in_event_and_wall_clock_time()
     {
+        _options.RenewInterval = TimeSpan.FromMilliseconds(20);
         var router = CreateTestProbe();
         var remediation = Start(_store);
         remediation.Tell(new RemediationProtocol.AgentsAttached(router.Ref));
@@ -526,7 +527,11 @@ public sealed class RemediationActorTests : Akka.TestKit.Xunit2.TestKit
         Settle(remediation);
         Assert.Equal(FlagRoute.Probe, _store.Applied[^1].Route);
 
+        // Overdue in event time, but a fast replay's verdicts may still be on their way: only the wall clock as well fails it.
         remediation.Tell(new RemediationProtocol.WatermarkAdvanced(overdue));
+        router.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+        Assert.Equal(FlagRoute.Probe, _store.Applied[^1].Route);
+        _time.Advance(TimeSpan.FromSeconds(61));
         router.ExpectMsg<AgentProtocol.SetRemediationMode>(m => m.Fallback == "safe-model");
         Settle(remediation);
         Assert.Equal((FlagRoute.Fallback, "probe_failed"), (_store.Applied[^1].Route, _store.Applied[^1].Transition));

@@ -37,7 +37,7 @@ public sealed class ReplayCommandTests : IDisposable
     }
 
     [Fact]
-    public async Task A_token_spike_is_reported_with_its_explanation_and_a_remediation_that_lapses_in_event_time()
+    public async Task A_token_spike_is_reported_with_its_explanation_and_the_incident_it_opens()
     {
         var (records, spikeIds) = SpikeWorkload();
         var report = JsonDocument.Parse(await ReplayAsync(_temp.WriteRecords("records", records), "report.json")).RootElement;
@@ -55,16 +55,18 @@ public sealed class ReplayCommandTests : IDisposable
         var detectedAt = anomaly.GetProperty("detected_at").GetInt64();
         Assert.InRange(detectedAt, Jan2026 + (40 * 1_000_000_000L), Jan2026 + (45 * 1_000_000_000L));
 
+        // The incident, under the default policy: fallback at the anomaly's event time; a probe five minutes of event time
+        // later; the replayed traffic after the spike is healthy (nobody obeys the flag in a replay, so all of it is
+        // primary-path traffic), so the recovery test passes within the probe and the agent is back on primary.
         var remediations = report.GetProperty("remediations").EnumerateArray().ToList();
-        Assert.Equal(2, remediations.Count);
-        Assert.Equal("fallback", remediations[0].GetProperty("route").GetString());
+        Assert.Equal(["fallback", "probe", "primary"], remediations.Select(r => r.GetProperty("route").GetString()));
         Assert.Equal("safe-model", remediations[0].GetProperty("fallback").GetString());
         Assert.Equal(detectedAt, remediations[0].GetProperty("at").GetInt64());
-        Assert.Equal("primary", remediations[1].GetProperty("route").GetString());
-        Assert.Equal("ttl_expired", remediations[1].GetProperty("reason").GetString());
-        Assert.Equal(remediations[0].GetProperty("incident").GetString(), remediations[1].GetProperty("incident").GetString());
-        // The default flag TTL is five minutes of event time.
+        Assert.Equal("token_spike", remediations[0].GetProperty("reason").GetString());
         Assert.Equal(detectedAt + (300 * 1_000_000_000L), remediations[1].GetProperty("at").GetInt64());
+        Assert.Equal("recovered", remediations[2].GetProperty("reason").GetString());
+        Assert.InRange(remediations[2].GetProperty("at").GetInt64(), detectedAt + (300 * 1_000_000_000L), detectedAt + (900 * 1_000_000_000L));
+        Assert.All(remediations, r => Assert.Equal(remediations[0].GetProperty("incident").GetString(), r.GetProperty("incident").GetString()));
 
         var agent = report.GetProperty("agents").GetProperty("billing-agent");
         Assert.Equal(2 * records.Count, agent.GetProperty("llm_calls").GetInt32());

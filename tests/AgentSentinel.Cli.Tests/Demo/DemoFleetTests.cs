@@ -1,3 +1,4 @@
+using AgentSentinel.Client;
 using AgentSentinel.Cli.Commands;
 using AgentSentinel.Cli.Demo;
 using AgentSentinel.Core.Anomalies;
@@ -41,12 +42,15 @@ public sealed class DemoFleetTests
         var now = 1_767_225_600_000_000_000;
 
         var faulty = agent.Due(100, now).ToList();
-        agent.Route = FlagRoute.Fallback;
+        agent.Decide = _ => new RouteDecision(FlagRoute.Fallback, "safe-model");
         var onFallback = agent.Due(200, now).ToList();
 
         Assert.All(faulty, t => Assert.True(t.Faulty));
         Assert.All(onFallback, t => Assert.False(t.Faulty));
         Assert.All(onFallback.SelectMany(t => t.Spans).Where(s => s.Kind == SimulatedSpanKind.LlmCall), s => Assert.Equal("safe-model", s.Model));
+        // Each request is tagged with the path that served it, as the client library tells agents to.
+        Assert.All(faulty, t => Assert.Equal("primary", t.Spans.Single(s => s.Kind == SimulatedSpanKind.Agent).Route));
+        Assert.All(onFallback, t => Assert.Equal("fallback", t.Spans.Single(s => s.Kind == SimulatedSpanKind.Agent).Route));
         static double MeanTokens(IEnumerable<SimulatedTrace> traces) =>
             traces.SelectMany(t => t.Spans).Where(s => s.Kind == SimulatedSpanKind.LlmCall).Average(s => s.InputTokens + s.OutputTokens);
         Assert.True(MeanTokens(faulty) > 4 * MeanTokens(onFallback));

@@ -177,15 +177,20 @@ public sealed class RemediationEngineTests
     }
 
     [Fact]
-    public void A_probe_without_a_verdict_by_its_deadline_fails()
+    public void A_probe_without_a_verdict_past_its_deadline_in_event_and_wall_clock_time_fails()
     {
         var engine = Engine();
         engine.OnAnomaly(Anomaly("billing", AnomalyKinds.TokenSpike, T0), null, _effects);
         engine.Advance(T0 + (10 * Second), _effects);
         Take();
 
-        engine.Advance(T0 + (40 * Second) + (long)RemediationEngine.VerdictGrace.TotalSeconds * Second, _effects);
+        var overdue = T0 + (40 * Second) + ((long)RemediationEngine.VerdictGrace.TotalSeconds * Second);
+        engine.Advance(overdue, _effects);
+        engine.Renew(_effects);
+        Assert.Empty(Take().OfType<WriteFlag>()); // event time is past the deadline, but the verdict may still be on its way
 
+        _time.Advance(TimeSpan.FromSeconds(61)); // and now the wall clock too
+        engine.Renew(_effects);
         var flag = OnlyWrite(Take());
         Assert.Equal(FlagRoute.Fallback, flag.Route);
         Assert.Equal("probe_failed", flag.Transition);
@@ -199,6 +204,8 @@ public sealed class RemediationEngineTests
         var opened = Take();
         Assert.Empty(opened.OfType<WriteFlag>());
         Assert.Equal("alert_only", Assert.Single(opened.OfType<NotifyIncident>()).Update.Phase);
+        var audited = Assert.Single(opened.OfType<AuditOnly>());
+        Assert.Equal((FlagAuditOutcome.AlertOnly, "alert_only:opened", FlagRoute.Primary), (audited.Outcome, audited.Decision.Transition, audited.Decision.Route));
 
         engine.OnAnomaly(Anomaly("billing", AnomalyKinds.Silence, T0 + (30 * Second)), null, _effects);
         Assert.Empty(Take()); // still the same incident; quiet period renewed
@@ -206,7 +213,9 @@ public sealed class RemediationEngineTests
         Assert.Empty(Take());
 
         engine.Advance(T0 + (90 * Second), _effects);
-        var resolved = Assert.Single(Take().OfType<NotifyIncident>()).Update;
+        var quiet = Take();
+        Assert.Equal("alert_only:quiet", Assert.Single(quiet.OfType<AuditOnly>()).Decision.Transition);
+        var resolved = Assert.Single(quiet.OfType<NotifyIncident>()).Update;
         Assert.Equal(IncidentChange.Resolved, resolved.Change);
         Assert.Equal("quiet", resolved.Cause);
     }
