@@ -190,6 +190,52 @@ public sealed class LifecycleEndToEndTests(InfrastructureFixture infrastructure)
         Assert.Contains(first.Name, new[] { opened.Agent, held.Agent });
     }
 
+    [Fact]
+    public async Task An_operator_pins_and_clears_an_agent_with_the_cli_through_the_admin_api_and_the_flag_follows()
+    {
+        const string Token = "a-long-enough-operator-token-0123456789";
+        await using var run = await Run.StartAsync(infrastructure, Policies, configure: s => s.Admin.Tokens["alice"] = Token);
+        var settings = run.Settings;
+        settings.Metrics.Host = "127.0.0.1";
+        settings.Metrics.Port = 0;
+        await using var endpoint = await MetricsEndpoint.StartAsync(settings.Metrics, () => true, () => true, NullLoggerFactory.Instance, CancellationToken.None,
+            app => AgentSentinel.Cli.Admin.AdminApi.Map(app, run.Host.Pipeline.Admin, settings.Admin));
+        var tokenFile = Path.Combine(Path.GetTempPath(), "agentsentinel-token-" + Guid.NewGuid().ToString("N"));
+        await File.WriteAllTextAsync(tokenFile, Token);
+        try
+        {
+            var url = endpoint.Url.ToString();
+            var (pinned, pinOutput) = await CliAsync("flags", "pin", "--agent", "support/eu-1", "--route", "fallback", "--fallback", "human", "--note", "investigating", "--url", url, "--token-file", tokenFile);
+            Assert.Equal(SentinelCli.Ok, pinned);
+            Assert.StartsWith("done: ", pinOutput, StringComparison.Ordinal);
+
+            var flag = await run.FlagAsync("support/eu-1");
+            Assert.Equal(("fallback", "human"), (flag["route"], flag["fallback"]));
+            var audit = Assert.Single(await run.AuditAsync("support/eu-1"));
+            Assert.Equal(("pinned", "operator:alice", "investigating"), (audit["transition"], audit["actor"], audit["detail"]));
+
+            var (listed, listOutput) = await CliAsync("flags", "list", "--json", "--url", url, "--token-file", tokenFile);
+            Assert.Equal(SentinelCli.Ok, listed);
+            Assert.Contains("support/eu-1", listOutput, StringComparison.Ordinal);
+
+            var (cleared, _) = await CliAsync("flags", "clear", "--agent", "support/eu-1", "--url", url, "--token-file", tokenFile);
+            Assert.Equal(SentinelCli.Ok, cleared);
+            Assert.Equal("primary", (await run.FlagAsync("support/eu-1"))["route"]);
+            Assert.Equal("cleared", (await run.AuditAsync("support/eu-1"))[^1]["transition"]);
+        }
+        finally
+        {
+            File.Delete(tokenFile);
+        }
+    }
+
+    private static async Task<(int Code, string Output)> CliAsync(params string[] args)
+    {
+        var output = new StringWriter();
+        var code = await SentinelCli.RunAsync(args, output, output);
+        return (code, output.ToString());
+    }
+
     /// <summary>One test's world: its own topic, key prefix and consumer group on the shared mock cluster and redis-server.</summary>
     private sealed class Run : IAsyncDisposable
     {
@@ -215,6 +261,8 @@ public sealed class LifecycleEndToEndTests(InfrastructureFixture infrastructure)
         public string Topic { get; }
 
         public string Prefix => _settings.Redis.KeyPrefix;
+
+        public SentinelSettings Settings => _settings;
 
         public IDatabase Db => _redis.GetDatabase();
 
