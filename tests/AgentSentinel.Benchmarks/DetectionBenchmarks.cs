@@ -133,7 +133,7 @@ public class DetectionBenchmarks
         return _anomalies.Count;
     }
 
-    private static AgentTrace BuildTrace(int llmCalls, int tools)
+    internal static AgentTrace BuildTrace(int llmCalls, int tools)
     {
         var id = new TraceId(0x0123456789abcdefUL, 0xfedcba9876543210UL);
         var t0 = 1_700_000_000_000_000_000L;
