@@ -1,4 +1,4 @@
-using System.Text;
+using AgentSentinel.Core.Remediation;
 
 namespace AgentSentinel.Client;
 
@@ -12,7 +12,7 @@ public static class FlagContract
     public const string DefaultKeyPrefix = "agentsentinel:";
 
     /// <summary>The longest agent name (UTF-16 code units) the writer accepts in a key.</summary>
-    public const int MaxAgentLength = 512;
+    public const int MaxAgentLength = FlagAgentNames.MaxLength;
 
     internal const string Route = "route";
     internal const string Fallback = "fallback";
@@ -26,8 +26,6 @@ public static class FlagContract
     internal const string ExpiresAt = "expires_at";
     internal const string Schema = "schema";
 
-    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
-
     /// <summary>The hash <c>{prefix}flag:{agent}</c>.</summary>
     public static string FlagKey(string prefix, string agent) => prefix + "flag:" + agent;
 
@@ -38,31 +36,7 @@ public static class FlagContract
     /// Whether <paramref name="agent"/> can name a flag key: 1–<see cref="MaxAgentLength"/> characters of valid UTF-16
     /// without control characters (the writer's rule, so a name it refuses is refused here too).
     /// </summary>
-    public static bool IsValidAgent(string? agent)
-    {
-        if (string.IsNullOrEmpty(agent) || agent.Length > MaxAgentLength)
-        {
-            return false;
-        }
-
-        foreach (var c in agent)
-        {
-            if (char.IsControl(c) || c is '\u2028' or '\u2029')
-            {
-                return false;
-            }
-        }
-
-        try
-        {
-            _ = StrictUtf8.GetByteCount(agent);
-            return true;
-        }
-        catch (EncoderFallbackException)
-        {
-            return false;
-        }
-    }
+    public static bool IsValidAgent(string? agent) => FlagAgentNames.IsValid(agent);
 
     internal static void ValidateAgent(string agent, string paramName)
     {

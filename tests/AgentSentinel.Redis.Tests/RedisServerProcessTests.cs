@@ -1,3 +1,4 @@
+using AgentSentinel.Tests.Shared.Redis;
 using System.Net;
 using System.Net.Sockets;
 using StackExchange.Redis;

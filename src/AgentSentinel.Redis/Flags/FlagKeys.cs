@@ -1,4 +1,4 @@
-using System.Text;
+using AgentSentinel.Core.Remediation;
 using StackExchange.Redis;
 
 namespace AgentSentinel.Redis.Flags;
@@ -7,9 +7,7 @@ namespace AgentSentinel.Redis.Flags;
 public sealed class FlagKeys
 {
     /// <summary>The longest agent name (UTF-16 code units) accepted in a key.</summary>
-    public const int MaxAgentLength = 512;
-
-    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+    public const int MaxAgentLength = FlagAgentNames.MaxLength;
 
     /// <summary>Creates the names under <paramref name="prefix"/> (e.g. <c>agentsentinel:</c>).</summary>
     public FlagKeys(string prefix)
@@ -67,30 +65,6 @@ public sealed class FlagKeys
         }
     }
 
-    /// <summary>Whether <paramref name="agent"/> may be used as a key (see <see cref="ValidateAgent"/>).</summary>
-    public static bool IsValidAgent(string? agent)
-    {
-        if (string.IsNullOrEmpty(agent) || agent.Length > MaxAgentLength)
-        {
-            return false;
-        }
-
-        foreach (var c in agent)
-        {
-            if (char.IsControl(c) || c is '\u2028' or '\u2029')
-            {
-                return false;
-            }
-        }
-
-        try
-        {
-            _ = StrictUtf8.GetByteCount(agent);
-            return true;
-        }
-        catch (EncoderFallbackException)
-        {
-            return false;
-        }
-    }
+    /// <summary>Whether <paramref name="agent"/> may be used as a key (see <see cref="FlagAgentNames"/>).</summary>
+    public static bool IsValidAgent(string? agent) => FlagAgentNames.IsValid(agent);
 }

@@ -776,10 +776,9 @@ public sealed class RemediationEngine
 
     private void Write(AgentEntry entry, Incident incident, FlagRoute route, string fallback, double? ratio, string detail, string transition, string actor, List<RemediationEffect> effects)
     {
-        var ttl = incident.Policy.FlagTtl;
         entry.Route = route;
-        var decision = Decision(entry, incident, route, fallback, ratio, detail, transition, actor, ttl, withState: route != FlagRoute.Primary);
-        Emit(entry, decision, ttl, effects);
+        var decision = Decision(entry, incident, route, fallback, ratio, detail, transition, actor, incident.Policy.FlagTtl, withState: route != FlagRoute.Primary);
+        Emit(entry, decision, incident.Policy.FlagTtl, effects);
     }
 
     private void WritePin(AgentEntry entry, PinHold pin, string transition, string actor, List<RemediationEffect> effects, string? note = null)
@@ -800,15 +799,14 @@ public sealed class RemediationEngine
     {
         entry.FlagExpiresAtMs = decision.ExpiresAtUnixMs;
         entry.FlagTtlMs = (long)ttl.TotalMilliseconds;
+        entry.FlagApplied = false;
         if (DryRun)
         {
             SentinelMetrics.RemediationsDryRun.Inc();
-            entry.FlagApplied = false;
             effects.Add(new AuditOnly(decision, FlagAuditOutcome.DryRun));
         }
         else
         {
-            entry.FlagApplied = false;
             effects.Add(new WriteFlag(decision));
         }
     }
@@ -911,9 +909,9 @@ public sealed class RemediationEngine
 
     private static AdminResult? ValidateAgent(string? agent)
     {
-        if (string.IsNullOrEmpty(agent) || agent.Length > 512 || agent.Any(c => char.IsControl(c)))
+        if (!FlagAgentNames.IsValid(agent))
         {
-            return new AdminResult(AdminStatus.Invalid, "an agent name is 1–512 characters without control characters");
+            return new AdminResult(AdminStatus.Invalid, $"an agent name is 1–{FlagAgentNames.MaxLength} characters of valid UTF-16 without control characters");
         }
 
         return null;

@@ -1,6 +1,7 @@
+using AgentSentinel.Tests.Shared.Redis;
 using AgentSentinel.Core.Remediation;
 using AgentSentinel.Redis.Flags;
-using static AgentSentinel.Client.Tests.TestRedis;
+using static AgentSentinel.Tests.Shared.Redis.TestRedis;
 
 namespace AgentSentinel.Client.Tests.Client;
 

@@ -1,8 +1,9 @@
+using AgentSentinel.Tests.Shared.Redis;
 using AgentSentinel.Core.Remediation;
 using AgentSentinel.Redis.Flags;
 using StackExchange.Redis;
 using AgentSentinel.Redis;
-using static AgentSentinel.Client.Tests.TestRedis;
+using static AgentSentinel.Tests.Shared.Redis.TestRedis;
 
 namespace AgentSentinel.Client.Tests.Client;
 

@@ -1,7 +1,8 @@
+using AgentSentinel.Tests.Shared.Redis;
 using System.Diagnostics;
 using AgentSentinel.Core.Remediation;
 using AgentSentinel.Redis.Flags;
-using static AgentSentinel.Client.Tests.TestRedis;
+using static AgentSentinel.Tests.Shared.Redis.TestRedis;
 
 namespace AgentSentinel.Client.Tests.Client;
 

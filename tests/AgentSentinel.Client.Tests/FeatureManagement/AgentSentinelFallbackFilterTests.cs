@@ -1,3 +1,4 @@
+using AgentSentinel.Tests.Shared.Redis;
 using System.Diagnostics;
 using AgentSentinel.Client.FeatureManagement;
 using AgentSentinel.Core.Remediation;
@@ -5,7 +6,7 @@ using AgentSentinel.Redis.Flags;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.FeatureManagement;
-using static AgentSentinel.Client.Tests.TestRedis;
+using static AgentSentinel.Tests.Shared.Redis.TestRedis;
 
 namespace AgentSentinel.Client.Tests.FeatureManagement;
 

@@ -1,10 +1,11 @@
+using AgentSentinel.Tests.Shared.Redis;
 using System.Diagnostics;
 using System.Text;
 using AgentSentinel.Core.Remediation;
 using AgentSentinel.Redis;
 using AgentSentinel.Redis.Flags;
 using AgentSentinel.Tests.Shared;
-using static AgentSentinel.Client.Tests.TestRedis;
+using static AgentSentinel.Tests.Shared.Redis.TestRedis;
 
 namespace AgentSentinel.Client.Tests.Python;
 

@@ -1,7 +1,8 @@
+using AgentSentinel.Tests.Shared.Redis;
 using AgentSentinel.Core.Remediation;
 using AgentSentinel.Redis.Flags;
 using AgentSentinel.Telemetry;
-using static AgentSentinel.Redis.Tests.TestRedis;
+using static AgentSentinel.Tests.Shared.Redis.TestRedis;
 
 namespace AgentSentinel.Redis.Tests.Flags;
 

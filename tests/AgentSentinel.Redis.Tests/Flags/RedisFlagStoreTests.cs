@@ -1,10 +1,11 @@
+using AgentSentinel.Tests.Shared.Redis;
 using System.Text.Json;
 using System.Threading.Channels;
 using AgentSentinel.Core.Remediation;
 using AgentSentinel.Redis.Flags;
 using AgentSentinel.Telemetry;
 using StackExchange.Redis;
-using static AgentSentinel.Redis.Tests.TestRedis;
+using static AgentSentinel.Tests.Shared.Redis.TestRedis;
 
 namespace AgentSentinel.Redis.Tests.Flags;
 

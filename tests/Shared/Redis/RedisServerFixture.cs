@@ -1,10 +1,14 @@
 using AgentSentinel.Core.Remediation;
+using AgentSentinel.Redis;
 using AgentSentinel.Redis.Flags;
 using StackExchange.Redis;
 
-namespace AgentSentinel.Redis.Tests;
+namespace AgentSentinel.Tests.Shared.Redis;
 
-/// <summary>One real redis-server and one shared multiplexer per test class. Tests isolate themselves by key prefix.</summary>
+/// <summary>
+/// One real redis-server and one shared multiplexer per test class. Tests isolate themselves by key prefix. Compiled into
+/// the test projects that talk to Redis (tests/Directory.Build.props: UsesRedis).
+/// </summary>
 public sealed class RedisServerFixture : IAsyncLifetime
 {
     public RedisServerProcess Server { get; private set; } = null!;
