@@ -11,8 +11,9 @@ namespace AgentSentinel.Cli.Tests.Lifecycle;
 /// Simulated agents that obey their flags, driven in event time faster than the wall clock: each step every agent reads
 /// its flag through the real client (<see cref="FlagPoller"/>: poll and pub/sub), makes the requests that came due on the
 /// path its flag chooses (primary, fallback, or primary for probe_ratio of requests during a probe), and the step's spans
-/// go to Kafka as one OTLP record. The next step waits until the pipeline has taken the record, so that agents see
-/// decisions about as soon (in event time) as real agents would.
+/// go to Kafka as one OTLP record. The next step waits until the pipeline has taken and judged the record and every agent
+/// has read its flag, so that agents see decisions about as soon (in event time) as real agents would, however loaded the
+/// machine is.
 /// </summary>
 internal sealed class FleetDriver : IAsyncDisposable
 {
@@ -105,12 +106,36 @@ internal sealed class FleetDriver : IAsyncDisposable
                 await WaitTakenAsync();
             }
 
-            await Task.Delay(20);
+            await SettleAsync();
         }
     }
 
     /// <summary>The route the agent's flag selects now, as its client sees it.</summary>
     public FlagRoute RouteOf(string agent) => _pollers[agent].CurrentRoute();
+
+    /// <summary>
+    /// Lets the step's decisions reach the agents before the next step, whatever the machine's load: the pipeline has
+    /// judged everything and written its flags (a drain), and every agent has read its flag once (as its poller would
+    /// within a poll interval).
+    /// </summary>
+    private async Task SettleAsync()
+    {
+        // Bounded: while a test holds Redis down, neither the drain (writes in flight) nor the reads can finish.
+        using var patience = new CancellationTokenSource(TimeSpan.FromMilliseconds(500));
+        try
+        {
+            if (Host is { } host)
+            {
+                await host.Pipeline.DrainAsync(patience.Token);
+            }
+
+            await Task.WhenAll(_pollers.Values.Select(p => p.PollOnceAsync(patience.Token)));
+        }
+        catch (Exception e) when (e is TimeoutException or OperationCanceledException or ObjectDisposedException)
+        {
+            // Redis held down by the test, or the host restarting: the flags follow once it is back.
+        }
+    }
 
     private async Task WaitTakenAsync()
     {

@@ -39,13 +39,17 @@ internal static class TestRedis
         KeyPrefix = $"t{Guid.NewGuid():N}:",
     };
 
-    /// <summary>The product configuration (abortConnect off, fail-fast), with short timeouts and quick reconnects for tests.</summary>
+    /// <summary>
+    /// The product configuration (abortConnect off, fail-fast), with short timeouts and quick reconnects for tests. The
+    /// command timeout leaves room for a loaded 2-core CI machine running several test projects at once (the first EVAL
+    /// of a script has been seen to take a second there).
+    /// </summary>
     public static ConfigurationOptions Configuration(string connectionString)
     {
         var configuration = new RedisFlagStoreOptions { ConnectionString = connectionString }.ToConfigurationOptions();
         configuration.ConnectTimeout = 1000;
-        configuration.AsyncTimeout = 1000;
-        configuration.SyncTimeout = 1000;
+        configuration.AsyncTimeout = 3000;
+        configuration.SyncTimeout = 3000;
         configuration.ReconnectRetryPolicy = new LinearRetry(100);
         configuration.AllowAdmin = true;
         return configuration;
