@@ -55,13 +55,15 @@ public sealed partial class RemediationEngine
         var actor = "operator:" + note.Operator;
         if (entry.Incident is { Phase: Phases.Fallback or Phases.Probe } incident)
         {
-            // Back under automation in fallback; the next probe is due at once.
+            // Back under automation in fallback: the next probe starts when it was scheduled, or now if that has passed
+            // (or if the pin interrupted a probe).
             incident.Phase = Phases.Fallback;
             incident.NextAt = Math.Max(incident.NextAt ?? long.MinValue, _watermark);
             Schedule(entry);
             Write(entry, incident, FlagRoute.Fallback, incident.Fallback, null, incident.Detail, "unpinned", actor, effects);
             effects.Add(new SetAgentMode(entry.Agent, incident.Fallback));
             Notify(entry, incident, IncidentChange.Changed, "unpinned", CurrentTime(incident), effects);
+            RunDue(effects);
         }
         else
         {

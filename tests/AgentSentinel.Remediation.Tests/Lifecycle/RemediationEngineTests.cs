@@ -431,6 +431,22 @@ public sealed class RemediationEngineTests
     }
 
     [Fact]
+    public void Unpinning_an_agent_whose_probe_was_due_during_the_pin_probes_at_once()
+    {
+        var engine = Engine();
+        engine.OnAnomaly(Anomaly("a", AnomalyKinds.TokenSpike, T0), null, _effects);
+        engine.Pin(new PinRequest("a", FlagRoute.Fallback, "human", null, new OperatorNote("bob")), _effects);
+        engine.Advance(T0 + (30 * Second), _effects); // the probe was due at 10 s: held by the pin
+        Assert.DoesNotContain(Take(), e => e is StartProbe);
+
+        engine.Unpin("a", new OperatorNote("bob"), _effects);
+
+        var effects = Take();
+        Assert.Equal([FlagRoute.Fallback, FlagRoute.Probe], effects.OfType<WriteFlag>().Select(w => w.Decision.Route));
+        Assert.Equal(T0 + (30 * Second), Assert.Single(effects.OfType<StartProbe>()).Probe.StartUnixNano);
+    }
+
+    [Fact]
     public void Clearing_ends_the_incident_now_and_acknowledging_is_audited_with_the_operator()
     {
         var engine = Engine();
