@@ -83,7 +83,7 @@ public sealed class RedisFlagStoreOutageTests
     {
         await using var server = await RedisServerProcess.StartAsync();
         await server.StopAsync();
-        await using var redis = await ConnectAsync(server.ConnectionString);
+        await using var redis = await ConnectAsync(server.ConnectionString, serverIsDown: true);
         using var store = new RedisFlagStore(redis, NewOptions(server.ConnectionString));
         var restored = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         store.ConnectionRestored += (_, _) => restored.TrySetResult();

@@ -47,7 +47,7 @@ internal static class TestRedis
     public static ConfigurationOptions Configuration(string connectionString)
     {
         var configuration = new RedisFlagStoreOptions { ConnectionString = connectionString }.ToConfigurationOptions();
-        configuration.ConnectTimeout = 1000;
+        configuration.ConnectTimeout = 5000;
         configuration.AsyncTimeout = 3000;
         configuration.SyncTimeout = 3000;
         configuration.ReconnectRetryPolicy = new LinearRetry(100);
@@ -55,8 +55,22 @@ internal static class TestRedis
         return configuration;
     }
 
-    public static Task<ConnectionMultiplexer> ConnectAsync(string connectionString) =>
-        ConnectionMultiplexer.ConnectAsync(Configuration(connectionString));
+    /// <summary>
+    /// Connects and, unless <paramref name="serverIsDown"/>, waits (up to 15 s) until the connection is up: the product
+    /// configuration does not abort on a slow first connect and fails commands fast meanwhile, which a loaded CI machine
+    /// would turn into spurious failures.
+    /// </summary>
+    public static async Task<ConnectionMultiplexer> ConnectAsync(string connectionString, bool serverIsDown = false)
+    {
+        var redis = await ConnectionMultiplexer.ConnectAsync(Configuration(connectionString));
+        var deadline = DateTime.UtcNow.AddSeconds(serverIsDown ? 0 : 15);
+        while (!redis.IsConnected && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+
+        return redis;
+    }
 
     public static FlagDecision Decision(
         string agent,
