@@ -93,7 +93,7 @@ public static class SentinelMetrics
         new CounterConfiguration { LabelNames = ["outcome"] });
 
     public static readonly Counter AdminRequests = Metrics.CreateCounter(
-        "agentsentinel_admin_requests_total", "Admin API requests, by operation and outcome (done, unchanged, not_found, invalid, unauthorized).",
+        "agentsentinel_admin_requests_total", "Admin API requests, by operation and outcome (done, unchanged, not_found, invalid, unauthorized, unavailable, error, aborted).",
         new CounterConfiguration { LabelNames = ["operation", "outcome"] });
 
     // ---- alerting ------------------------------------------------------------------------------------------

@@ -118,11 +118,6 @@ internal sealed class AgentActor : ReceiveActor
         }
 
         CheckProbeDeadline(trace.CompletedAtUnixNano);
-        if (_incidentFallback is not null)
-        {
-            _history.Time(trace.CompletedAtUnixNano);
-        }
-
         Report();
     }
 
@@ -249,8 +244,8 @@ internal sealed class AgentActor : ReceiveActor
 }
 
 /// <summary>
-/// What an agent in an incident saw, in order, for probes that start after it: its primary-path traces (compact) and the
-/// event time after each trace and watermark step. Bounded: the oldest steps go first.
+/// What an agent in an incident saw, in order, for probes that start after it: its primary-path traces (compact; a trace's
+/// completion also moves the agent's event time) and its watermark steps. Bounded: the oldest steps go first.
 /// </summary>
 internal sealed class IncidentHistory
 {
