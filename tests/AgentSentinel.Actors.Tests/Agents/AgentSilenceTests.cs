@@ -61,6 +61,12 @@ public sealed class AgentSilenceTests : Akka.TestKit.Xunit2.TestKit
         return ExpectMsg<AgentProtocol.Agents>().AgentIds;
     }
 
+    private async Task<IReadOnlyList<string>> AgentsOfAsync(IActorRef router)
+    {
+        router.Tell(AgentProtocol.GetAgents.Instance, TestActor);
+        return (await ExpectMsgAsync<AgentProtocol.Agents>()).AgentIds;
+    }
+
     [Fact]
     public void A_watermark_advance_reaches_every_live_agent_and_a_silence_goes_to_observers_and_remediation()
     {
@@ -116,20 +122,21 @@ public sealed class AgentSilenceTests : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
-    public void Watermark_advances_do_not_keep_an_idle_agent_alive()
+    public async Task Watermark_advances_do_not_keep_an_idle_agent_alive()
     {
         var router = StartRouter(CreateTestProbe().Ref, passivateAfter: TimeSpan.FromMilliseconds(150), silence: false);
         Warm(router, "a");
 
-        var deadline = DateTime.UtcNow.AddSeconds(5);
+        // Await rather than block: a blocked test thread under a loaded CI machine starves the actors it waits for.
+        var deadline = DateTime.UtcNow.AddSeconds(10);
         var ms = 1000L;
-        while (AgentsOf(router).Count > 0 && DateTime.UtcNow < deadline)
+        while ((await AgentsOfAsync(router)).Count > 0 && DateTime.UtcNow < deadline)
         {
             router.Tell(new AgentProtocol.AdvanceWatermark(At(ms += 100)));
-            Thread.Sleep(20);
+            await Task.Delay(20);
         }
 
-        Assert.Empty(AgentsOf(router));
+        Assert.Empty(await AgentsOfAsync(router));
     }
 
     [Fact]
