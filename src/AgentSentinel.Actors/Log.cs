@@ -55,8 +55,17 @@ internal static partial class Log
     [LoggerMessage(EventId = 2027, Level = LogLevel.Error, Message = "Remediation state could not be loaded after {Attempts} attempts: starting without it (incidents in force before the restart lapse at their expires_at)")]
     public static partial void RestoreAbandoned(ILogger logger, int attempts);
 
-    [LoggerMessage(EventId = 2028, Level = LogLevel.Warning, Message = "Audit entry ({Outcome}) for incident {Incident} could not be written")]
-    public static partial void AuditFailed(ILogger logger, string outcome, string incident, Exception exception);
+    [LoggerMessage(EventId = 2028, Level = LogLevel.Warning, Message = "Audit entry ({Outcome}) for incident {Incident} could not be written (attempt {Attempt}); retrying in {Delay}, {Pending} entries waiting")]
+    public static partial void AuditFailed(ILogger logger, string outcome, string incident, int attempt, TimeSpan delay, int pending, Exception exception);
+
+    [LoggerMessage(EventId = 2031, Level = LogLevel.Information, Message = "Audit entries are written again after {Attempts} failed attempts; {Pending} still waiting")]
+    public static partial void AuditRecovered(ILogger logger, int attempts, int pending);
+
+    [LoggerMessage(EventId = 2032, Level = LogLevel.Error, Message = "Audit entry ({Outcome}) for incident {Incident} dropped: {Reason}")]
+    public static partial void AuditDropped(ILogger logger, string outcome, string incident, string reason);
+
+    [LoggerMessage(EventId = 2033, Level = LogLevel.Error, Message = "Audit entry ({Outcome}) for incident {Incident} refused by the store and dropped")]
+    public static partial void AuditRejected(ILogger logger, string outcome, string incident, Exception exception);
 
     [LoggerMessage(EventId = 2029, Level = LogLevel.Warning, Message = "Kill switch could not be stored (attempt {Attempt}); retrying in {Delay}")]
     public static partial void KillSwitchWriteFailed(ILogger logger, int attempt, TimeSpan delay, Exception exception);

@@ -32,6 +32,12 @@ public sealed class RemediationOptions
     /// <summary>A flag write that has not completed after this long counts as failed and is retried.</summary>
     public TimeSpan WriteTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Audit-only entries (dry run, suppressed, alert only) kept while the store cannot take them; beyond this, newer
+    /// entries are dropped and counted (<c>agentsentinel_audit_entries_dropped_total</c>).
+    /// </summary>
+    public int AuditBacklog { get; set; } = 10_000;
+
     /// <summary>Every problem with these settings, each naming its key (empty when valid).</summary>
     public IEnumerable<string> Validate()
     {
@@ -59,6 +65,11 @@ public sealed class RemediationOptions
         if (RetryMaxDelay < RetryInitialDelay)
         {
             yield return $"{P}{nameof(RetryMaxDelay)} must be ≥ {nameof(RetryInitialDelay)} (was {RetryMaxDelay})";
+        }
+
+        if (AuditBacklog < 1)
+        {
+            yield return $"{P}{nameof(AuditBacklog)} must be ≥ 1 (was {AuditBacklog})";
         }
 
         if (WriteTimeout < TimeSpan.FromMilliseconds(10))

@@ -85,6 +85,13 @@ public static class SentinelMetrics
     public static readonly Gauge AgentsInProbe = Metrics.CreateGauge(
         "agentsentinel_agents_in_probe", "Agents whose flag currently sends a share of traffic back to primary (route=probe).");
 
+    public static readonly Gauge AuditBacklog = Metrics.CreateGauge(
+        "agentsentinel_audit_backlog", "Audit-only entries (dry run, suppressed, alert only) waiting for the store, oldest first.");
+
+    public static readonly Counter AuditEntriesDropped = Metrics.CreateCounter(
+        "agentsentinel_audit_entries_dropped_total", "Audit-only entries never written, by reason (backlog_full: the store was away too long; invalid: refused by the store).",
+        new CounterConfiguration { LabelNames = ["reason"] });
+
     public static readonly Gauge KillSwitchEngaged = Metrics.CreateGauge(
         "agentsentinel_kill_switch_engaged", "1 while the global kill switch holds every automated remediation, else 0.");
 
@@ -141,6 +148,11 @@ public static class SentinelMetrics
         foreach (var outcome in (string[])["applied", "rejected"])
         {
             PolicyReloads.WithLabels(outcome);
+        }
+
+        foreach (var reason in (string[])["backlog_full", "invalid"])
+        {
+            AuditEntriesDropped.WithLabels(reason);
         }
 
         foreach (var outcome in (string[])["delivered", "failed"])

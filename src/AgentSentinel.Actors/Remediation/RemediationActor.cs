@@ -22,13 +22,16 @@ namespace AgentSentinel.Actors.Remediation;
 /// <see cref="RemediationOptions.WriteTimeout"/>) is retried with exponential backoff until it applies or a newer decision
 /// replaces it, so a decision taken while Redis is down lands once Redis is back, exactly once (the store's version fence
 /// turns a repeated write into a no-op). <see cref="RemediationProtocol.StoreReconnected"/> re-asserts every decision still in
-/// force. Flags are renewed every <see cref="RemediationOptions.RenewInterval"/> (wall clock) before they expire. Without a
+/// force. Audit-only entries (dry run, suppressed, alert only) wait in an ordered outbox of at most
+/// <see cref="RemediationOptions.AuditBacklog"/> entries and are retried the same way (at least once: an entry whose write
+/// timed out but landed may appear twice). Flags are renewed every <see cref="RemediationOptions.RenewInterval"/> (wall clock) before they expire. Without a
 /// store decisions are made and reported, never written; in dry run they are audited, never written.</para>
 /// </remarks>
 internal sealed class RemediationActor : ReceiveActor, IWithTimers, IWithStash
 {
     private const string RenewKey = "renew";
     private const string KillSwitchRetryKey = "kill-switch-retry";
+    private const string AuditRetryKey = "audit-retry";
     private readonly RemediationOptions _options;
     private readonly IFlagStore? _store;
     private readonly ObserverFanout _observers;
@@ -39,9 +42,12 @@ internal sealed class RemediationActor : ReceiveActor, IWithTimers, IWithStash
     private readonly Dictionary<string, WriteState> _writes = new(StringComparer.Ordinal);
     private readonly Dictionary<string, FlagRoute> _reportedRoutes = new(StringComparer.Ordinal);
     private readonly Dictionary<long, BarrierState> _barriers = [];
+    private readonly Queue<AuditOnly> _audits = new();
     private IActorRef _router = ActorRefs.Nobody;
     private KillSwitchState? _killSwitchPending;
     private int _killSwitchAttempts;
+    private int _auditAttempts;
+    private bool _auditInFlight;
     private int _inFlight;
     private int _restoreAttempts;
     private int _reportedAway;
@@ -85,6 +91,7 @@ internal sealed class RemediationActor : ReceiveActor, IWithTimers, IWithStash
     {
         SentinelMetrics.AgentsInFallback.Dec(_reportedAway);
         SentinelMetrics.AgentsInProbe.Dec(_reportedProbing);
+        SentinelMetrics.AuditBacklog.Dec(_audits.Count);
         _reportedAway = _reportedProbing = 0;
     }
 
@@ -187,6 +194,9 @@ internal sealed class RemediationActor : ReceiveActor, IWithTimers, IWithStash
         });
         Receive<KillSwitchFailed>(m => OnKillSwitchFailed(m));
         Receive<RetryKillSwitch>(_ => WriteKillSwitch());
+        Receive<AuditWritten>(OnAuditWritten);
+        Receive<AuditFailed>(OnAuditFailed);
+        Receive<RetryAudit>(_ => WriteNextAudit());
     }
 
     private void Advance(long watermark)
@@ -268,6 +278,8 @@ internal sealed class RemediationActor : ReceiveActor, IWithTimers, IWithStash
         _observers.OnRemediation(new RemediationAction(update.Agent, route, update.Fallback ?? string.Empty, update.AtUnixNano, update.Incident, reason));
     }
 
+    // ---- audit-only entries (dry run, suppressed, alert only): an ordered, bounded outbox ---------------------------
+
     private void Audit(AuditOnly audit)
     {
         if (_store is null)
@@ -275,15 +287,78 @@ internal sealed class RemediationActor : ReceiveActor, IWithTimers, IWithStash
             return;
         }
 
-        var outcome = audit.Outcome.ToString();
-        var logger = _logger;
-        var incident = audit.Decision.Incident;
-        _ = _store.AppendAuditAsync(audit.Decision, audit.Outcome, CancellationToken.None).WaitAsync(_options.WriteTimeout, _time)
-            .ContinueWith(
-                t => Log.AuditFailed(logger, outcome, incident, t.Exception!.GetBaseException()),
-                CancellationToken.None,
-                TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously,
-                TaskScheduler.Default);
+        if (_audits.Count >= _options.AuditBacklog)
+        {
+            // A long store outage: keep the oldest entries (how the incident started), count what does not fit.
+            SentinelMetrics.AuditEntriesDropped.WithLabels("backlog_full").Inc();
+            Log.AuditDropped(_logger, audit.Outcome.ToString(), audit.Decision.Incident, "backlog_full");
+            return;
+        }
+
+        _audits.Enqueue(audit);
+        SentinelMetrics.AuditBacklog.Inc();
+        WriteNextAudit();
+    }
+
+    /// <summary>Writes the oldest pending audit entry, one at a time so the stream keeps their order.</summary>
+    private void WriteNextAudit()
+    {
+        if (_store is null || _auditInFlight || !_audits.TryPeek(out var audit))
+        {
+            return;
+        }
+
+        _auditInFlight = true;
+        _inFlight++;
+        _store.AppendAuditAsync(audit.Decision, audit.Outcome, CancellationToken.None).WaitAsync(_options.WriteTimeout, _time).PipeTo(
+            Self,
+            Self,
+            success: () => new AuditWritten(audit),
+            failure: e => new AuditFailed(audit, e));
+    }
+
+    private void OnAuditWritten(AuditWritten message)
+    {
+        _auditInFlight = false;
+        _inFlight--;
+        if (_audits.TryPeek(out var head) && ReferenceEquals(head, message.Audit))
+        {
+            _audits.Dequeue();
+            SentinelMetrics.AuditBacklog.Dec();
+            if (_auditAttempts > 0)
+            {
+                Log.AuditRecovered(_logger, _auditAttempts, _audits.Count);
+                _auditAttempts = 0;
+            }
+        }
+
+        WriteNextAudit();
+        CheckBarriers();
+    }
+
+    private void OnAuditFailed(AuditFailed message)
+    {
+        _auditInFlight = false;
+        _inFlight--;
+        var audit = message.Audit;
+        if (message.Cause.GetBaseException() is ArgumentException invalid)
+        {
+            // The store refused the entry itself: retrying cannot help; the rest of the queue goes on.
+            _audits.Dequeue();
+            SentinelMetrics.AuditBacklog.Dec();
+            SentinelMetrics.AuditEntriesDropped.WithLabels("invalid").Inc();
+            Log.AuditRejected(_logger, audit.Outcome.ToString(), audit.Decision.Incident, invalid);
+            WriteNextAudit();
+        }
+        else
+        {
+            _auditAttempts++;
+            var delay = BackoffDelay(_auditAttempts);
+            Log.AuditFailed(_logger, audit.Outcome.ToString(), audit.Decision.Incident, _auditAttempts, delay, _audits.Count, message.Cause);
+            Timers.StartSingleTimer(AuditRetryKey, RetryAudit.Instance, delay);
+        }
+
+        CheckBarriers();
     }
 
     private void WriteKillSwitch()
@@ -459,6 +534,12 @@ internal sealed class RemediationActor : ReceiveActor, IWithTimers, IWithStash
         {
             WriteKillSwitch();
         }
+
+        if (_audits.Count > 0)
+        {
+            Timers.Cancel(AuditRetryKey);
+            WriteNextAudit(); // if one is in flight, its completion goes on with the rest
+        }
     }
 
     private TimeSpan BackoffDelay(int attempt)
@@ -578,6 +659,15 @@ internal sealed class RemediationActor : ReceiveActor, IWithTimers, IWithStash
     private sealed record KillSwitchWritten(KillSwitchState State);
 
     private sealed record KillSwitchFailed(KillSwitchState State, Exception Cause);
+
+    private sealed record AuditWritten(AuditOnly Audit);
+
+    private sealed record AuditFailed(AuditOnly Audit, Exception Cause);
+
+    private sealed class RetryAudit
+    {
+        public static readonly RetryAudit Instance = new();
+    }
 
     private sealed class RetryRestore
     {

@@ -287,6 +287,60 @@ public sealed class RemediationActorTests : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public void Audit_entries_the_store_cannot_take_wait_and_land_once_in_their_order()
+    {
+        _options.DryRun = true;
+        _store.FailNextAudits(3);
+        var router = CreateTestProbe();
+        var remediation = Start(_store);
+        remediation.Tell(new RemediationProtocol.AgentsAttached(router.Ref));
+        remediation.Tell(Detected("a", 0));
+        remediation.Tell(new RemediationProtocol.WatermarkAdvanced(At(10_000)));
+
+        AwaitAssert(() => Assert.Equal(2, _store.Audits.Count), TimeSpan.FromSeconds(10), Poll);
+        Settle(remediation);
+
+        Assert.Equal(5, _store.AuditAttempts); // the first entry failed three times, then both landed once
+        Assert.Equal(["opened", "probe_started"], _store.Audits.Select(a => a.Decision.Transition));
+        Assert.Empty(_store.Attempts);
+    }
+
+    [Fact]
+    public void A_reconnected_store_gets_the_waiting_audit_entries_at_once()
+    {
+        _options.DryRun = true;
+        _options.RetryInitialDelay = _options.RetryMaxDelay = TimeSpan.FromMinutes(5); // only the reconnect can bring them
+        _store.FailNextAudits(1);
+        var remediation = Start(_store);
+        remediation.Tell(Detected("a", 0));
+        Settle(remediation);
+        Assert.Empty(_store.Audits);
+
+        remediation.Tell(RemediationProtocol.StoreReconnected.Instance);
+
+        AwaitAssert(() => Assert.Single(_store.Audits), TimeSpan.FromSeconds(10), Poll);
+    }
+
+    [Fact]
+    public void Audit_entries_beyond_the_backlog_are_dropped_and_the_oldest_kept()
+    {
+        _options.DryRun = true;
+        _options.AuditBacklog = 1;
+        _options.RetryInitialDelay = _options.RetryMaxDelay = TimeSpan.FromMinutes(5);
+        _store.FailNextAudits(1);
+        var remediation = Start(_store);
+        remediation.Tell(Detected("a", 0));
+        remediation.Tell(Detected("b", 0));
+        Settle(remediation);
+
+        remediation.Tell(RemediationProtocol.StoreReconnected.Instance);
+        AwaitAssert(() => Assert.Single(_store.Audits), TimeSpan.FromSeconds(10), Poll);
+        Settle(remediation);
+
+        Assert.Equal("a", Assert.Single(_store.Audits).Decision.Agent);
+    }
+
+    [Fact]
     public void Without_a_store_decisions_are_still_made_and_reported()
     {
         var remediation = Start(store: null);

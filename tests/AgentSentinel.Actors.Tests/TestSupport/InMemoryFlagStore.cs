@@ -16,6 +16,8 @@ internal sealed class InMemoryFlagStore : IFlagStore
     private readonly List<(FlagDecision, FlagAuditOutcome)> _audits = [];
     private KillSwitchState? _killSwitch;
     private int _failNext;
+    private int _failAudits;
+    private int _auditAttempts;
     private int _failLoads;
     private int _loads;
     private TaskCompletionSource? _hold;
@@ -208,10 +210,38 @@ internal sealed class InMemoryFlagStore : IFlagStore
         }
     }
 
+    /// <summary>Every audit append attempted, including failed ones.</summary>
+    public int AuditAttempts
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _auditAttempts;
+            }
+        }
+    }
+
+    /// <summary>The next <paramref name="count"/> audit appends fail as an unreachable Redis would.</summary>
+    public void FailNextAudits(int count)
+    {
+        lock (_gate)
+        {
+            _failAudits = count;
+        }
+    }
+
     public Task AppendAuditAsync(FlagDecision decision, FlagAuditOutcome outcome, CancellationToken cancellationToken)
     {
         lock (_gate)
         {
+            _auditAttempts++;
+            if (_failAudits > 0)
+            {
+                _failAudits--;
+                return Task.FromException(new IOException("store unavailable"));
+            }
+
             _audits.Add((decision, outcome));
         }
 
