@@ -45,6 +45,14 @@ public sealed class SentinelPipelineSettings
     /// <summary>The detectors each new agent gets; <see cref="DetectorSet.CreateDefault"/> when null.</summary>
     public Func<DetectionOptions, IReadOnlyList<IAgentDetector>>? DetectorFactory { get; init; }
 
+    /// <summary>
+    /// Decide in a canonical order (replay): remediation holds what the agents report until the next
+    /// <see cref="SentinelPipeline.DrainAsync"/> or flush and then decides it sorted by event time, agent and kind, so a
+    /// replay that drains after every record makes the same decisions whatever the thread timing, including those that
+    /// depend on other agents (blast radius). Nothing is decided between drains: live sources leave it off.
+    /// </summary>
+    public bool CanonicalDecisionOrder { get; init; }
+
     /// <summary>The actor system's name.</summary>
     public string SystemName { get; init; } = "agentsentinel";
 
@@ -131,7 +139,8 @@ public sealed class SentinelPipeline : IAsyncDisposable
         {
             var observers = new ObserverFanout(settings.Observers, loggers.CreateLogger<ObserverFanout>());
             var remediation = system.ActorOf(
-                RemediationActor.Props(settings.Remediation, policies.Current, settings.FlagStore, observers, settings.TimeProvider, loggers.CreateLogger<RemediationActor>()),
+                RemediationActor.Props(
+                    settings.Remediation, policies.Current, settings.FlagStore, observers, settings.TimeProvider, loggers.CreateLogger<RemediationActor>(), settings.CanonicalDecisionOrder),
                 "remediation");
             var detectorFactory = settings.DetectorFactory ?? DetectorSet.CreateDefault;
             var agentSettings = new AgentActorSettings(settings.Detection, detectorFactory, remediation, observers, settings.Pipeline.AgentPassivation)

@@ -43,6 +43,9 @@ internal sealed class RemediationActor : ReceiveActor, IWithTimers, IWithStash
     private readonly Dictionary<string, FlagRoute> _reportedRoutes = new(StringComparer.Ordinal);
     private readonly Dictionary<long, BarrierState> _barriers = [];
     private readonly Queue<AuditOnly> _audits = new();
+    private readonly bool _ordered;
+    private readonly List<object> _held = [];
+    private long _heldWatermark = long.MinValue;
     private IActorRef _router = ActorRefs.Nobody;
     private KillSwitchState? _killSwitchPending;
     private int _killSwitchAttempts;
@@ -53,9 +56,10 @@ internal sealed class RemediationActor : ReceiveActor, IWithTimers, IWithStash
     private int _reportedAway;
     private int _reportedProbing;
 
-    public RemediationActor(RemediationOptions options, PolicySet policies, IFlagStore? store, ObserverFanout observers, TimeProvider time, ILogger logger)
+    public RemediationActor(RemediationOptions options, PolicySet policies, IFlagStore? store, ObserverFanout observers, TimeProvider time, ILogger logger, bool ordered = false)
     {
         _options = options;
+        _ordered = ordered;
         _store = store;
         _observers = observers;
         _time = time;
@@ -75,8 +79,13 @@ internal sealed class RemediationActor : ReceiveActor, IWithTimers, IWithStash
 
     public IStash Stash { get; set; } = null!;
 
-    public static Props Props(RemediationOptions options, PolicySet policies, IFlagStore? store, ObserverFanout observers, TimeProvider time, ILogger logger) =>
-        Akka.Actor.Props.Create(() => new RemediationActor(options, policies, store, observers, time, logger));
+    /// <param name="ordered">
+    /// Hold what the agents report (anomalies, probe verdicts) and event-time advances until the next barrier, then decide
+    /// them sorted by event time, agent and kind: a replay that drains per record then makes the same decisions whatever
+    /// the thread timing, including those that depend on other agents (blast radius). Live sources leave it off.
+    /// </param>
+    public static Props Props(RemediationOptions options, PolicySet policies, IFlagStore? store, ObserverFanout observers, TimeProvider time, ILogger logger, bool ordered = false) =>
+        Akka.Actor.Props.Create(() => new RemediationActor(options, policies, store, observers, time, logger, ordered));
 
     protected override void PreStart()
     {
@@ -145,20 +154,19 @@ internal sealed class RemediationActor : ReceiveActor, IWithTimers, IWithStash
 
     private void Ready()
     {
-        Receive<RemediationProtocol.AnomalyDetected>(m =>
+        Receive<RemediationProtocol.AnomalyDetected>(m => HoldOrDecide(m));
+        Receive<RemediationProtocol.ProbeVerdict>(m => HoldOrDecide(m));
+        Receive<RemediationProtocol.WatermarkAdvanced>(m =>
         {
-            if (_options.Enabled)
+            if (_ordered)
             {
-                _engine.OnAnomaly(m.Anomaly, m.Resource, _effects);
-                Run();
+                _heldWatermark = Math.Max(_heldWatermark, m.WatermarkUnixNano);
+            }
+            else
+            {
+                Advance(m.WatermarkUnixNano);
             }
         });
-        Receive<RemediationProtocol.ProbeVerdict>(m =>
-        {
-            _engine.OnProbeVerdict(m.Agent, m.Sequence, m.Recovered, m.Summary, m.AtUnixNano, _effects);
-            Run();
-        });
-        Receive<RemediationProtocol.WatermarkAdvanced>(m => Advance(m.WatermarkUnixNano));
         Receive<RemediationProtocol.ReferenceCaptured>(m => _engine.OnReferenceCaptured(m.Agent, m.Snapshot));
         Receive<RemediationProtocol.AgentsAttached>(m => _router = m.Router);
         Receive<RemediationProtocol.FleetSize>(m => _engine.SetFleetSize(m.Agents));
@@ -197,6 +205,83 @@ internal sealed class RemediationActor : ReceiveActor, IWithTimers, IWithStash
         Receive<AuditWritten>(OnAuditWritten);
         Receive<AuditFailed>(OnAuditFailed);
         Receive<RetryAudit>(_ => WriteNextAudit());
+    }
+
+    private void HoldOrDecide(object report)
+    {
+        if (_ordered)
+        {
+            _held.Add(report);
+        }
+        else
+        {
+            Decide(report);
+        }
+    }
+
+    private void Decide(object report)
+    {
+        switch (report)
+        {
+            case RemediationProtocol.AnomalyDetected m when _options.Enabled:
+                _engine.OnAnomaly(m.Anomaly, m.Resource, _effects);
+                break;
+            case RemediationProtocol.ProbeVerdict m:
+                _engine.OnProbeVerdict(m.Agent, m.Sequence, m.Recovered, m.Summary, m.AtUnixNano, _effects);
+                break;
+        }
+
+        Run();
+    }
+
+    /// <summary>
+    /// Ordered mode, at a barrier: what the agents reported since the last one, then event time. Each agent's reports keep
+    /// the order it sent them in (it is deterministic); across agents the earliest event time goes first, then the agent
+    /// name (a merge of the per-agent sequences, which thread timing interleaved).
+    /// </summary>
+    private void DecideHeld(long barrierWatermark)
+    {
+        if (_held.Count > 0)
+        {
+            var perAgent = _held.GroupBy(AgentOf, StringComparer.Ordinal).Select(g => new Queue<object>(g)).ToList();
+            while (perAgent.Count > 0)
+            {
+                var next = 0;
+                for (var i = 1; i < perAgent.Count; i++)
+                {
+                    var (at, agent) = (AtOf(perAgent[i].Peek()), AgentOf(perAgent[i].Peek()));
+                    var (bestAt, bestAgent) = (AtOf(perAgent[next].Peek()), AgentOf(perAgent[next].Peek()));
+                    if (at < bestAt || (at == bestAt && string.CompareOrdinal(agent, bestAgent) < 0))
+                    {
+                        next = i;
+                    }
+                }
+
+                Decide(perAgent[next].Dequeue());
+                if (perAgent[next].Count == 0)
+                {
+                    perAgent.RemoveAt(next);
+                }
+            }
+
+            _held.Clear();
+        }
+
+        Advance(Math.Max(_heldWatermark, barrierWatermark));
+
+        static string AgentOf(object report) => report switch
+        {
+            RemediationProtocol.ProbeVerdict v => v.Agent,
+            RemediationProtocol.AnomalyDetected a => a.Anomaly.Agent,
+            _ => string.Empty,
+        };
+
+        static long AtOf(object report) => report switch
+        {
+            RemediationProtocol.ProbeVerdict v => v.AtUnixNano,
+            RemediationProtocol.AnomalyDetected a => a.Anomaly.DetectedAtUnixNano,
+            _ => long.MinValue,
+        };
     }
 
     private void Advance(long watermark)
@@ -560,9 +645,14 @@ internal sealed class RemediationActor : ReceiveActor, IWithTimers, IWithStash
 
     private void OnExpectBarrier(RemediationProtocol.ExpectBarrier message)
     {
-        Advance(message.Watermark);
+        if (!_ordered)
+        {
+            Advance(message.Watermark);
+        }
+
         var barrier = GetBarrier(message.Id);
         barrier.ReplyTo = message.ReplyTo;
+        barrier.Watermark = message.Watermark;
         barrier.Waiting = [.. message.Agents];
         barrier.Waiting.ExceptWith(barrier.Passed);
         barrier.Passed.Clear();
@@ -606,7 +696,25 @@ internal sealed class RemediationActor : ReceiveActor, IWithTimers, IWithStash
 
     private void CheckBarriers()
     {
-        if (_barriers.Count == 0 || _inFlight > 0)
+        if (_barriers.Count == 0)
+        {
+            return;
+        }
+
+        if (_ordered)
+        {
+            // Every agent has passed: all they reported before it is here. Decide it (once) before waiting for the writes.
+            foreach (var barrier in _barriers.Values)
+            {
+                if (barrier is { Waiting.Count: 0, ReplyTo: not null, Decided: false })
+                {
+                    barrier.Decided = true;
+                    DecideHeld(barrier.Watermark);
+                }
+            }
+        }
+
+        if (_inFlight > 0)
         {
             return;
         }
@@ -642,6 +750,8 @@ internal sealed class RemediationActor : ReceiveActor, IWithTimers, IWithStash
     private sealed class BarrierState
     {
         public IActorRef? ReplyTo { get; set; }
+        public long Watermark { get; set; } = long.MinValue;
+        public bool Decided { get; set; }
         public HashSet<IActorRef>? Waiting { get; set; }
         public HashSet<IActorRef> Passed { get; } = [];
     }

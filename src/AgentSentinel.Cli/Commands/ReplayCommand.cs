@@ -58,6 +58,7 @@ internal static class ReplayCommand
             Remediation = settings.Remediation,
             FlagStore = null,
             Observers = [recorder],
+            CanonicalDecisionOrder = true,
         });
         foreach (var record in ReplayInput.Read(input))
         {

@@ -36,8 +36,8 @@ public sealed class RemediationActorTests : Akka.TestKit.Xunit2.TestKit
         RenewInterval = TimeSpan.FromMinutes(5), // renewal is only tested where asked for
     };
 
-    private IActorRef Start(IFlagStore? store, PolicySet? policies = null) =>
-        Sys.ActorOf(RemediationActor.Props(_options, policies ?? Policies, store, new ObserverFanout([_observer], NullLogger.Instance), _time, NullLogger.Instance));
+    private IActorRef Start(IFlagStore? store, PolicySet? policies = null, bool ordered = false) =>
+        Sys.ActorOf(RemediationActor.Props(_options, policies ?? Policies, store, new ObserverFanout([_observer], NullLogger.Instance), _time, NullLogger.Instance, ordered));
 
     private static RemediationProtocol.AnomalyDetected Detected(string agent, long atMs, string kind = AnomalyKinds.TokenSpike) =>
         new(new Anomaly(agent, kind, At(atMs), 42, new AnomalyExplanation("tokens_per_trace", 9000, 1000, 50, 160), [TraceHex]));
@@ -636,6 +636,30 @@ public sealed class RemediationActorTests : Akka.TestKit.Xunit2.TestKit
         remediation.Tell(Detected("c", 1000)); // room now: promoted
         Settle(remediation);
         Assert.Equal(("c", "promoted"), (_store.Applied[^1].Agent, _store.Applied[^1].Transition));
+    }
+
+    [Fact]
+    public void In_canonical_order_reports_wait_for_the_barrier_and_the_blast_radius_goes_by_event_time_then_agent()
+    {
+        var policies = TestPolicies.Parse(TestPolicies.Short.Replace("max_fallback_share: 1,", "max_fallback_share: 0.5,", StringComparison.Ordinal));
+        var remediation = Start(_store, policies, ordered: true);
+        var agent = CreateTestProbe();
+        remediation.Tell(new RemediationProtocol.FleetSize(4));
+
+        // Arrival order is thread timing; the decision must not be.
+        remediation.Tell(Detected("c", 0));
+        remediation.Tell(Detected("b", 500));
+        remediation.Tell(Detected("a", 500));
+        Assert.Empty(FlagsOf(remediation).Decisions); // held until the barrier
+
+        var replyTo = CreateTestProbe();
+        remediation.Tell(new RemediationProtocol.ExpectBarrier(1, [agent.Ref], replyTo.Ref, At(1000)));
+        Assert.Empty(FlagsOf(remediation).Decisions); // the agent has not passed it yet
+        remediation.Tell(new RemediationProtocol.AgentBarrierPassed(1), agent.Ref);
+        replyTo.ExpectMsg<RemediationProtocol.BarrierPassed>();
+
+        Assert.Equal(["c", "a"], _store.Applied.Select(d => d.Agent));
+        Assert.Equal("b", Assert.Single(_store.Audits).Decision.Agent);
     }
 
     // ---- manual operations -----------------------------------------------------------------------------------------
