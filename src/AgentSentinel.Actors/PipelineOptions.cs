@@ -33,6 +33,15 @@ public sealed class PipelineOptions
     public TimeSpan MaxFutureSkew { get; set; } = TimeSpan.FromMinutes(10);
 
     /// <summary>
+    /// Event time follows the slowest partition: the watermark is the smallest of each source partition's largest span
+    /// end, over the partitions that delivered a record within this much processing time. A partition that is catching up
+    /// (after a rebalance or an outage) holds event time back instead of having its traces closed early and its agents
+    /// judged silent; one silent for longer (no traffic, or moved to another consumer) stops holding it. Null: one
+    /// watermark over all partitions (the largest span end seen anywhere). A replay has one partition: no effect.
+    /// </summary>
+    public TimeSpan? PartitionIdleTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
     /// When set, a period of processing time with no record moves the watermark on by that period, so that the last
     /// traces close when traffic stops (live use). Null (the default) keeps the pipeline purely event-time: a replay
     /// then closes its last traces with <c>FlushAsync</c>. Not deterministic: leave unset for replays.
@@ -107,6 +116,11 @@ public sealed class PipelineOptions
         if (MaxFutureSkew < TimeSpan.Zero)
         {
             yield return $"{P}{nameof(MaxFutureSkew)} must be ≥ 00:00:00 (was {MaxFutureSkew})";
+        }
+
+        if (PartitionIdleTimeout is { } partitionIdle && (partitionIdle < TimeSpan.FromMilliseconds(100) || partitionIdle > TimeSpan.FromHours(1)))
+        {
+            yield return $"{P}{nameof(PartitionIdleTimeout)} must be between 00:00:00.1 and 01:00:00, or unset (was {partitionIdle})";
         }
 
         if (IdleWatermarkAdvance is { } idle && (idle < TimeSpan.FromMilliseconds(100) || idle > TimeSpan.FromHours(1)))

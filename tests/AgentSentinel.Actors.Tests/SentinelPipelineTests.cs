@@ -77,6 +77,36 @@ public sealed class SentinelPipelineTests
     }
 
     [Fact]
+    public async Task Event_time_follows_the_slowest_active_partition_until_it_falls_silent()
+    {
+        var observer = new RecordingObserver();
+        var time = new ManualTimeProvider(DateTimeOffset.FromUnixTimeMilliseconds(At(0) / 1_000_000).AddHours(1));
+        await using var pipeline = Start(observer, time: time, pipeline: o => o.PartitionIdleTimeout = TimeSpan.FromSeconds(30));
+        static IngestedRecord On(int partition, long offset, params AgentSpan[] spans) => new(spans, new RecordPosition("spans", partition, offset));
+
+        // Partition 1 is catching up: its trace 1 (root ended at 1 s) must not be closed by partition 0 running ahead.
+        await Feed(pipeline, [
+            On(1, 0, Span(1, 2, 1, 0, 500, agent: "slow")),
+            On(0, 0, Span(2, 1, 0, 0, 10_000, agent: "fast")),
+            On(0, 1, Span(3, 1, 0, 10_000, 20_000, agent: "fast")),
+        ]);
+        await pipeline.DrainAsync(Ct);
+        Assert.Empty(observer.Traces); // event time is partition 1's: 0.5 s
+
+        await Feed(pipeline, [On(1, 1, Span(1, 1, 0, 0, 1000, agent: "slow"), Span(4, 1, 0, 5000, 15_000, agent: "slow"))]);
+        await pipeline.DrainAsync(Ct);
+        // Event time 15 s: trace 1 closes whole, and trace 2 (fast, root end 10 s + 2 s grace) with it; trace 3 not yet.
+        Assert.Equal([Trace(1).ToString(), Trace(2).ToString()], observer.Traces.Select(t => t.TraceId.ToString()).Order(StringComparer.Ordinal));
+        Assert.Equal(2, observer.Traces.Single(t => t.TraceId == Trace(1)).Spans.Length);
+
+        // Partition 1 falls silent for longer than the timeout: it stops holding event time back.
+        time.Advance(TimeSpan.FromSeconds(31));
+        await Feed(pipeline, [On(0, 2, Span(5, 1, 0, 40_000, 50_000, agent: "fast"))]);
+        await pipeline.DrainAsync(Ct);
+        Assert.Contains(observer.Traces, t => t.TraceId == Trace(3));
+    }
+
+    [Fact]
     public async Task A_record_accepted_twice_does_not_double_its_spans()
     {
         var observer = new RecordingObserver();

@@ -1,5 +1,6 @@
 using AgentSentinel.Actors.Agents;
 using AgentSentinel.Actors.Remediation;
+using AgentSentinel.Core.Pipeline;
 using AgentSentinel.Core.Spans;
 using AgentSentinel.Core.Traces;
 using Akka.Actor;
@@ -13,9 +14,10 @@ namespace AgentSentinel.Actors.Assembly;
 /// </summary>
 /// <remarks>
 /// <para>
-/// Every record (and flush, and idle tick) is a <em>step</em>. The watermark after a step is the largest span end seen
-/// over all records so far (monotone; span ends beyond wall clock + <see cref="PipelineOptions.MaxFutureSkew"/> are
-/// ignored). Each shard that has spans in the step, or every shard when the watermark moved, gets one message and
+/// Every record (and flush, and idle tick) is a <em>step</em>. The watermark after a step is the smallest of each
+/// active source partition's largest span end (<see cref="PipelineOptions.PartitionIdleTimeout"/>; with one partition,
+/// as in a replay, the largest span end seen), monotone; span ends beyond wall clock +
+/// <see cref="PipelineOptions.MaxFutureSkew"/> are ignored. Each shard that has spans in the step, or every shard when the watermark moved, gets one message and
 /// answers when it has applied it. Once every shard has answered a step and all earlier steps are released, the step is
 /// released: its closed agent traces are sorted by (completion time, trace id, agent) and sent to the agent router,
 /// then the watermark goes to the agent router (at most once per <see cref="PipelineOptions.AgentWatermarkInterval"/> of
@@ -40,6 +42,7 @@ internal sealed class TraceAssemblyActor : ReceiveActor, IWithTimers
     private readonly Dictionary<long, PendingStep> _byStep = [];
     private int[] _shardOf = new int[256];
     private readonly int[] _counts;
+    private readonly Dictionary<(string Topic, int Partition), PartitionClock> _partitions = [];
     private long _watermark = long.MinValue;
     private long _watermarkToldRemediation = long.MinValue;
     private long _watermarkToldAgents = long.MinValue;
@@ -108,10 +111,11 @@ internal sealed class TraceAssemblyActor : ReceiveActor, IWithTimers
         _recordSinceTick = true;
         var spans = message.Record.Spans ?? [];
         var recordMax = MaxEnd(spans);
-        var advanced = recordMax > _watermark;
+        var candidate = PartitionWatermark(message.Record.Position, recordMax);
+        var advanced = candidate > _watermark;
         if (advanced)
         {
-            _watermark = recordMax;
+            _watermark = candidate;
         }
 
         var step = NewStep(StepKind.Record, Sender, new TraceAssemblyProtocol.Accepted(message.Record.Position));
@@ -278,6 +282,48 @@ internal sealed class TraceAssemblyActor : ReceiveActor, IWithTimers
         }
     }
 
+    /// <summary>
+    /// Records <paramref name="recordMax"/> for the record's partition and returns the event time every active partition
+    /// has reached (see <see cref="PipelineOptions.PartitionIdleTimeout"/>).
+    /// </summary>
+    private long PartitionWatermark(RecordPosition position, long recordMax)
+    {
+        if (_options.PartitionIdleTimeout is not { } idle)
+        {
+            return recordMax;
+        }
+
+        var now = _time.GetUtcNow().UtcTicks;
+        if (!_partitions.TryGetValue((position.Topic, position.Partition), out var clock))
+        {
+            _partitions[(position.Topic, position.Partition)] = clock = new PartitionClock();
+        }
+
+        clock.LastRecord = now;
+        clock.MaxEnd = Math.Max(clock.MaxEnd, recordMax);
+        if (_partitions.Count == 1)
+        {
+            return clock.MaxEnd;
+        }
+
+        long slowest = long.MaxValue, fastest = long.MinValue;
+        foreach (var other in _partitions.Values)
+        {
+            if (other.MaxEnd == long.MinValue)
+            {
+                continue; // no timestamp yet: nothing to hold back
+            }
+
+            fastest = Math.Max(fastest, other.MaxEnd);
+            if (now - other.LastRecord <= idle.Ticks)
+            {
+                slowest = Math.Min(slowest, other.MaxEnd);
+            }
+        }
+
+        return slowest != long.MaxValue ? slowest : fastest;
+    }
+
     private long MaxEnd(AgentSpan[] spans)
     {
         var max = long.MinValue;
@@ -308,6 +354,12 @@ internal sealed class TraceAssemblyActor : ReceiveActor, IWithTimers
     {
         var sum = a + b;
         return ((a ^ sum) & (b ^ sum)) < 0 ? (a < 0 ? long.MinValue : long.MaxValue) : sum;
+    }
+
+    private sealed class PartitionClock
+    {
+        public long MaxEnd { get; set; } = long.MinValue;
+        public long LastRecord { get; set; }
     }
 
     private enum StepKind

@@ -3,7 +3,8 @@ namespace AgentSentinel.Detection.Statistics;
 /// <summary>The few special functions the tests need, in double precision, allocation-free.</summary>
 public static class SpecialFunctions
 {
-    private static readonly double[] Lanczos =
+    // A span over the assembly's data, not a static array: no type initialiser to allocate it on the first call.
+    private static ReadOnlySpan<double> Lanczos =>
     [
         0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
         12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,

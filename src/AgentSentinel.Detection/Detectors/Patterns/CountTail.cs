@@ -2,7 +2,9 @@ namespace AgentSentinel.Detection.Detectors.Patterns;
 
 /// <summary>
 /// The recent distribution of a small count (calls per trace, depth, repeats) over a sliding window, as a histogram:
-/// O(1) to add, O(cap) to read a tail quantile, no allocation after construction. Counts above <c>cap</c> are kept as cap.
+/// O(1) amortised to add, no allocation after construction. Counts above <c>cap</c> are kept as cap. A tail quantile
+/// is read from the largest count in the window down (the buckets above it are empty), so it costs the distance from
+/// that maximum to the quantile, a few steps for the small counts this holds, instead of <c>cap</c>.
 /// </summary>
 public sealed class CountTail
 {
@@ -10,6 +12,7 @@ public sealed class CountTail
     private readonly int[] _histogram;
     private int _size;
     private int _head;
+    private int _max; // the largest value in the window (0 when empty); every bucket above it is 0
 
     public CountTail(int window, int cap)
     {
@@ -39,6 +42,18 @@ public sealed class CountTail
         }
 
         _histogram[value]++;
+        if (value >= _max)
+        {
+            _max = value;
+            return;
+        }
+
+        // The evicted value may have been the last at the maximum: step down to the next non-empty bucket. The steps
+        // down never add up to more than the maximum rose before, so this follows how far the counts move, not cap.
+        while (_max > 0 && _histogram[_max] == 0)
+        {
+            _max--;
+        }
     }
 
     /// <summary>
@@ -49,7 +64,7 @@ public sealed class CountTail
     {
         var allowed = (int)Math.Floor(share * _size);
         var above = 0;
-        for (var v = _histogram.Length - 1; v >= 0; v--)
+        for (var v = _max; v >= 0; v--)
         {
             if (above + _histogram[v] > allowed)
             {
