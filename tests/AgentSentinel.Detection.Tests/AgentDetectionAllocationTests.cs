@@ -62,8 +62,8 @@ public sealed class AgentDetectionAllocationTests
         }
 
         // The window really is steady state: normal traces, nothing newly warm, no retraining in it.
-        Assert.Equal(anomaliesBefore, anomalies.Count);
-        Assert.Equal(readyBefore, ready.Count);
+        Assert.True(anomaliesBefore == anomalies.Count, string.Join("; ", anomalies.Skip(anomaliesBefore).Select(a => a.Kind + "@" + a.Explanation)));
+        Assert.True(readyBefore == ready.Count, string.Join("; ", ready.Skip(readyBefore)));
         Assert.Equal(trainings, pca.TrainingsStarted);
         var allocating = allocated.Select((bytes, k) => (Trace: WarmupTraces + k, Bytes: bytes)).Where(t => t.Bytes != 0).ToList();
         Assert.True(allocating.Count == 0, $"traces that allocated (index: bytes): {string.Join(", ", allocating.Take(10).Select(t => $"{t.Trace}: {t.Bytes}"))}");

@@ -1,8 +1,8 @@
 namespace AgentSentinel.Detection.Multivariate;
 
 /// <summary>
-/// Settings of the multivariate (PCA residual) detector: section <c>Detection:Multivariate</c>. Confirmation, re-arming,
-/// exemplars and the extreme factor are shared with the spike detectors (<see cref="DetectionOptions"/>).
+/// Settings of the multivariate (PCA residual) detector: section <c>Detection:Multivariate</c>. Re-arming and exemplars
+/// are shared with the spike detectors (<see cref="DetectionOptions"/>); confirmation is its own.
 /// See <c>Multivariate/README.md</c> for the reasoning behind the defaults.
 /// </summary>
 public sealed class MultivariateOptions
@@ -51,6 +51,24 @@ public sealed class MultivariateOptions
     /// at the next retraining instead of muting the detector for good.
     /// </summary>
     public int AdoptAfter { get; set; } = 200;
+
+    /// <summary>
+    /// Judged traces beyond threshold (M) needed among the last <see cref="ConfirmWindow"/> to open an episode. The
+    /// detector's own, stricter than the spike detectors' 2 of 4: its 22 features include counts of rare benign events
+    /// (an error, a filtered answer, an empty retrieval), so one trace off the subspace is expected every few hundred
+    /// traces, while the faults it is for last tens of traces.
+    /// </summary>
+    public int ConfirmCount { get; set; } = 3;
+
+    /// <summary>Judged traces (N) over which <see cref="ConfirmCount"/> is counted.</summary>
+    public int ConfirmWindow { get; set; } = 6;
+
+    /// <summary>
+    /// Distance (residual norm over threshold) at which one trace opens an episode on its own; null (the default): never,
+    /// every episode needs <see cref="ConfirmCount"/> of <see cref="ConfirmWindow"/> (single extreme traces are the spike
+    /// and pattern detectors' business).
+    /// </summary>
+    public double? ExtremeFactor { get; set; }
 
     /// <summary>Seed of the randomized PCA (combined with the model version; training is deterministic).</summary>
     public int Seed { get; set; } = 17;
@@ -116,6 +134,21 @@ public sealed class MultivariateOptions
         if (!(MinResidualThreshold is > 0 and <= 1000))
         {
             yield return $"{p}{nameof(MinResidualThreshold)} must be > 0 and ≤ 1000 (was {MinResidualThreshold})";
+        }
+
+        if (ConfirmWindow is < 1 or > 64)
+        {
+            yield return $"{p}{nameof(ConfirmWindow)} must be between 1 and 64 (was {ConfirmWindow})";
+        }
+
+        if (ConfirmCount < 1 || ConfirmCount > Math.Max(1, ConfirmWindow))
+        {
+            yield return $"{p}{nameof(ConfirmCount)} must be between 1 and {nameof(ConfirmWindow)} ({ConfirmWindow}) (was {ConfirmCount})";
+        }
+
+        if (ExtremeFactor is not null && !(ExtremeFactor is >= 1 and <= 1000))
+        {
+            yield return $"{p}{nameof(ExtremeFactor)} must be between 1 and 1000 (was {ExtremeFactor})";
         }
 
         if (AdoptAfter < 1)

@@ -25,8 +25,9 @@ namespace AgentSentinel.Detection.Multivariate;
 /// <item>Swap: with <see cref="MultivariateOptions.DeterministicSwap"/>, the model from the snapshot taken after trace N
 /// judges from trace N + SwapAfterTraces + 1 on, whatever the machine's speed (the detector waits, or trains inline,
 /// only when the training is not finished by then); otherwise at the first trace after it finished.</item>
-/// <item>Noise control as the spike detectors: <c>ConfirmCount</c> of the last <c>ConfirmWindow</c> judged traces beyond
-/// (distance ≥ 1), or one extreme trace (distance ≥ <c>ExtremeFactor</c>); then latched until <c>RearmAfter</c>
+/// <item>Persistence: an episode opens when <see cref="MultivariateOptions.ConfirmCount"/> of the last
+/// <see cref="MultivariateOptions.ConfirmWindow"/> judged traces are beyond (distance ≥ 1; 3 of 6 by default), or, only when
+/// <see cref="MultivariateOptions.ExtremeFactor"/> is set, at one trace that far; then latched until <c>RearmAfter</c>
 /// consecutive normal traces. One episode, one anomaly.</item>
 /// </list>
 /// Observe allocates nothing except when it returns an anomaly or starts a training (once per <c>RetrainEvery</c> traces).
@@ -75,14 +76,15 @@ public sealed class PcaTraceDetector : IAgentDetector, IDisposable
         ArgumentNullException.ThrowIfNull(options);
         _options = options.Multivariate ?? throw new ArgumentException("Multivariate options are missing", nameof(options));
         _gate = gate ?? PcaTrainingGate.Shared;
-        _extremeFactor = options.ExtremeFactor;
-        _confirmCount = options.ConfirmCount;
+        _extremeFactor = _options.ExtremeFactor ?? double.PositiveInfinity;
+        var confirmWindow = _options.ConfirmWindow;
+        _confirmCount = Math.Min(_options.ConfirmCount, confirmWindow);
         _maxExemplars = options.MaxExemplars;
         _rearmAfter = options.RearmAfter;
         _ring = new double[_options.TrainingWindow * Dimension];
         _snapshot = new double[_options.TrainingWindow * Dimension];
-        _beyond = new bool[options.ConfirmWindow];
-        _window = new TraceId[options.ConfirmWindow];
+        _beyond = new bool[confirmWindow];
+        _window = new TraceId[confirmWindow];
         _residual = new RobustBaseline(Math.Max(3, options.WindowSize), 1, 0, 0.01, options.WinsorizeSpreads);
         Baselines = [new FeatureBaseline(ResidualFeature, _residual)];
     }

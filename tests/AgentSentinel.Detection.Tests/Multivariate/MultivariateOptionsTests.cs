@@ -26,6 +26,10 @@ public sealed class MultivariateOptionsTests
     [InlineData(nameof(MultivariateOptions.ThresholdMargin), 0.9)]
     [InlineData(nameof(MultivariateOptions.MinResidualThreshold), 0.0)]
     [InlineData(nameof(MultivariateOptions.AdoptAfter), 0)]
+    [InlineData(nameof(MultivariateOptions.ConfirmWindow), 0)]
+    [InlineData(nameof(MultivariateOptions.ConfirmCount), 0)]
+    [InlineData(nameof(MultivariateOptions.ConfirmCount), 7)]
+    [InlineData(nameof(MultivariateOptions.ExtremeFactor), 0.5)]
     public void An_invalid_value_is_reported_under_its_full_key(string key, double value)
     {
         var options = new DetectionOptions();

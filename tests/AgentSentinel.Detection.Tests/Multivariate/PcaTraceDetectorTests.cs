@@ -46,15 +46,17 @@ public sealed class PcaTraceDetectorTests
             Assert.True(double.IsNaN(vector[i]) || Math.Abs(vector[i] - model.Centre(i)) / model.Scale(i) < 3, TraceFeatureVector.Name(i));
         }
 
-        Assert.Null(detector.Observe(first, firstFeatures)); // beyond, but one trace needs confirmation
+        Assert.Null(detector.Observe(first, firstFeatures)); // beyond, but an episode needs 3 of the last 6 beyond
         Assert.True(detector.LastDistance >= 1, $"distance {detector.LastDistance}");
+        var (middle, middleFeatures) = CheapLargeTrace(traffic);
+        Assert.Null(detector.Observe(middle, middleFeatures));
         var (second, secondFeatures) = CheapLargeTrace(traffic);
         var anomaly = detector.Observe(second, secondFeatures);
 
         Assert.NotNull(anomaly);
         Assert.Equal(AnomalyKinds.MultivariateOutlier, anomaly.Kind);
         Assert.Equal(second.CompletedAtUnixNano, anomaly.DetectedAtUnixNano);
-        Assert.Equal([first.TraceId.ToString(), second.TraceId.ToString()], anomaly.TraceIds);
+        Assert.Equal([first.TraceId.ToString(), middle.TraceId.ToString(), second.TraceId.ToString()], anomaly.TraceIds);
         var explanation = anomaly.Explanation;
         Assert.Equal("pca_residual", explanation.Method);
         Assert.Equal("cost_usd", explanation.Feature);
@@ -70,6 +72,36 @@ public sealed class PcaTraceDetectorTests
         Assert.InRange(explanation.Contributors.Sum(c => c.Share), 0, 1.000001);
         Assert.StartsWith("cost_usd ", explanation.Summary, StringComparison.Ordinal);
         Assert.Contains("(pca_residual ", explanation.Summary, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void One_trace_however_far_off_the_subspace_opens_no_episode_on_its_own()
+    {
+        using var detector = new PcaTraceDetector(MultivariateTraffic.Options());
+        var traffic = new MultivariateTraffic(21);
+        Feed(detector, traffic, 600);
+
+        var (far, farFeatures) = traffic.Next(size: 2.5, price: -40 * MultivariateTraffic.SizeSigma);
+        Assert.Null(detector.Observe(far, farFeatures));
+        Assert.True(detector.LastDistance >= 2, $"distance {detector.LastDistance}"); // beyond the spike detectors' extreme factor
+        var after = Feed(detector, traffic, 50);
+
+        Assert.Empty(after);
+        Assert.Equal(0, detector.Episodes);
+    }
+
+    [Fact]
+    public void With_an_extreme_factor_set_one_trace_that_far_opens_an_episode()
+    {
+        using var detector = new PcaTraceDetector(MultivariateTraffic.Options(o => o.ExtremeFactor = 2));
+        var traffic = new MultivariateTraffic(21);
+        Feed(detector, traffic, 600);
+
+        var (far, farFeatures) = traffic.Next(size: 2.5, price: -40 * MultivariateTraffic.SizeSigma);
+        var anomaly = detector.Observe(far, farFeatures);
+
+        Assert.NotNull(anomaly);
+        Assert.Equal([far.TraceId.ToString()], anomaly.TraceIds);
     }
 
     [Fact]
@@ -91,7 +123,7 @@ public sealed class PcaTraceDetectorTests
             beyond += detector.LastDistance >= 1 ? 1 : 0;
         }
 
-        // Budget 0.2 % of traces beyond: allow twice that for the estimate's noise; an episode needs two of four.
+        // Budget 0.2 % of traces beyond: allow twice that for the estimate's noise; an episode needs three of six.
         Assert.True(beyond <= 2 * options.Multivariate.FalsePositiveBudget * judged, $"{beyond} of {judged} beyond");
         Assert.True(anomalies <= 1, $"{anomalies} anomalies");
         Assert.True(detector.Model!.Version >= 10, $"version {detector.Model.Version}");
@@ -131,7 +163,7 @@ public sealed class PcaTraceDetectorTests
             var seen = new List<string>();
             for (var i = 0; i < 2500; i++)
             {
-                var (trace, features) = i % 97 is 50 or 52 ? CheapLargeTrace(traffic) : traffic.Next();
+                var (trace, features) = i % 97 is 50 or 52 or 54 ? CheapLargeTrace(traffic) : traffic.Next();
                 if (detector.Observe(trace, features) is { } anomaly)
                 {
                     seen.Add($"{i} {anomaly.Score:R} {anomaly.Explanation.Summary} {string.Join(',', anomaly.TraceIds)}");

@@ -26,18 +26,29 @@ public enum DriftDirection
 /// </summary>
 /// <remarks>
 /// <list type="bullet">
-/// <item>After warm-up the baseline learns one value in <see cref="DriftOptions.LearnEvery"/>, and only while the sum is
-/// below h/2: its window then spans about a thousand traces, so a creep cannot drag its own reference along.</item>
+/// <item>After warm-up the baseline learns every value until it holds <see cref="DriftOptions.ReferenceSamples"/>, then one
+/// in <see cref="DriftOptions.LearnEvery"/>, and only while the sum is below h/2: its window then spans about a thousand
+/// traces, so a creep cannot drag its own reference along.</item>
+/// <item>The sum adds batch means of the clipped z, standardised by the agent's own moments: those of single traces at
+/// first (mean, deviation/√B), then those of earlier batch means (which include correlation within a batch). Skewed and
+/// two-humped features (a router's cost) keep the designed false-alarm rate.</item>
 /// <item>A signal needs the recent level (EWMA of ln x, half-life 20 traces) to sit at least
 /// <see cref="DriftOptions.MinRelativeShift"/> above the median: an effect worth an operator's time.</item>
 /// <item>A crossing whose effect is too small restarts the sum and lets the baseline learn the new level.</item>
-/// <item>After a signal the baseline is cleared and warms up again on the new level (a change detector restarts at the
-/// change point): one signal per shift, and a later further shift is caught against the new level.</item>
+/// <item>After a signal the baseline is cleared and rebuilt on the new level from <see cref="DriftOptions.ReferenceSamples"/>
+/// traces before anything is judged again (a change detector restarts at the change point, once it knows the new level):
+/// one signal per shift, and a later further shift is caught against the new level. The learnt moments of z stay: a
+/// level shift does not change the shape of the agent's distribution.</item>
 /// </list>
 /// The explanation reports the recent level and the median in raw units, the log-scale spread and the sum.
 /// </remarks>
 public sealed class DriftDetector : IAgentDetector
 {
+    /// <summary>Blocks before the learnt centre and deviation of block means replace the nominal 0 and 1/√B.</summary>
+    private const int MinShapeBlocks = 20;
+
+    private static readonly double ShapeAlpha = Ewma.AlphaForHalfLife(300);
+
     private readonly string _feature;
     private readonly FeatureSelector _select;
     private readonly DriftOptions _drift;
@@ -46,12 +57,19 @@ public sealed class DriftDetector : IAgentDetector
     private readonly RobustBaseline _baseline;
     private readonly int _maxExemplars;
     private readonly TraceId[] _recent;
+    private readonly int _referenceSamples;
+    private readonly double _traceAlpha;
+    private bool _rebaselining;
+    private long _traces;
+    private double _traceMean;
+    private double _traceSquare;
     private Cusum _cusum;
     private Ewma _level;
     private int _recentCount;
     private long _eligible;
-    private Ewma _blockMean = new(Ewma.AlphaForHalfLife(300));
-    private Ewma _blockSquare = new(Ewma.AlphaForHalfLife(300));
+    private long _shapeBlocks;
+    private double _shapeMean;
+    private double _shapeSquare;
     private double _blockSum;
     private int _blockCount;
 
@@ -85,6 +103,8 @@ public sealed class DriftDetector : IAgentDetector
         _level = new Ewma(Ewma.AlphaForHalfLife(20));
         _maxExemplars = options.MaxExemplars;
         _recent = new TraceId[options.MaxExemplars];
+        _referenceSamples = Math.Min(_drift.ReferenceSamples, options.WindowSize);
+        _traceAlpha = Ewma.AlphaForHalfLife(300.0 * _drift.BlockSize);
         Baselines = [new FeatureBaseline(direction == DriftDirection.LogUpward ? "log_" + feature : feature, _baseline)];
     }
 
@@ -120,10 +140,22 @@ public sealed class DriftDetector : IAgentDetector
 
         var median = _baseline.Median;
         var spread = upward ? _baseline.UpperSpread : _baseline.Spread;
+        var z = Math.Clamp(upward ? (log - median) / spread : (median - log) / spread, -_drift.Clip, _drift.Clip);
+        LearnTraceMoments(z);
+        if (_rebaselining && _baseline.Count < _referenceSamples)
+        {
+            // After a signal the reference is rebuilt on the new level: it learns every trace and nothing is judged
+            // until it holds ReferenceSamples values (a median from the 30 warm-up values is off by about 0.23 spreads,
+            // as much as the allowance: a restarted chart would soon signal again on normal traffic).
+            _baseline.Add(log);
+            return null;
+        }
+
+        _rebaselining = false;
         _level.Add(log);
         Remember(trace.TraceId);
-        var z = Math.Clamp(upward ? (log - median) / spread : (median - log) / spread, -_drift.Clip, _drift.Clip);
-        var crossed = AddToBlock(z, out var blockMean);
+        var crossed = AddToBlock(z);
+
         var effect = upward ? _level.Value - median : median - _level.Value;
         if (crossed && effect >= _minEffect)
         {
@@ -136,14 +168,7 @@ public sealed class DriftDetector : IAgentDetector
                 new Finding(
                     _feature, upward ? Math.Exp(_level.Value) : _level.Value, upward ? Math.Exp(median) : median, spread, _cusum.Sum, Finding.Cusum).ToExplanation(),
                 Exemplars());
-            _baseline.Clear();
-            _cusum.Reset();
-            _level.Reset();
-            _blockMean.Reset();
-            _blockSquare.Reset();
-            _blockSum = 0;
-            _blockCount = 0;
-            _recentCount = 0;
+            Restart();
             return anomaly;
         }
 
@@ -153,14 +178,24 @@ public sealed class DriftDetector : IAgentDetector
             _cusum.Reset();
         }
 
-        if (_cusum.Sum < _drift.H / 2 && ++_eligible % _drift.LearnEvery == 0)
+        // Every trace until the reference holds ReferenceSamples values, then one in LearnEvery, picked by a hash of the
+        // count rather than a fixed stride: traffic with a period (round-robin task types) would otherwise alias, and the
+        // reference would hold only one phase of it.
+        if (_cusum.Sum < _drift.H / 2 && (_baseline.Count < _referenceSamples || Thin(++_eligible) % (ulong)_drift.LearnEvery == 0))
         {
             _baseline.Add(log);
         }
 
-
-
         return null;
+    }
+
+    /// <summary>A deterministic scramble of a counter (SplitMix64's finaliser): uniform residues, no period.</summary>
+    private static ulong Thin(long count)
+    {
+        var x = (ulong)count;
+        x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9UL;
+        x = (x ^ (x >> 27)) * 0x94D049BB133111EBUL;
+        return x ^ (x >> 31);
     }
 
     /// <summary>
@@ -171,31 +206,63 @@ public sealed class DriftDetector : IAgentDetector
     /// not only for normal data. Before 20 blocks: centre 0, deviation 1/√B.
     /// </summary>
     /// <returns>Whether the sum crossed h at the end of this block (false inside a block).</returns>
-    private bool AddToBlock(double z, out double blockMean)
+    private bool AddToBlock(double z)
     {
         _blockSum += z;
         if (++_blockCount < _drift.BlockSize)
         {
-            blockMean = double.NaN;
             return false;
         }
 
-        blockMean = _blockSum / _blockCount;
+        var blockMean = _blockSum / _blockCount;
         _blockSum = 0;
         _blockCount = 0;
-        double centre = 0, deviation = 1 / Math.Sqrt(_drift.BlockSize);
-        if (_blockMean.Count >= 20)
+        // Before enough blocks, the moments of the single traces' z (mean, and deviation over √B): exact for independent
+        // traces, and learnt from the reference phase on, so skew (mean of the clipped z above 0) is accounted for at once.
+        var floor = 0.5 / Math.Sqrt(_drift.BlockSize);
+        var centre = _traceMean;
+        var deviation = Math.Max(Math.Sqrt(Math.Max(_traceSquare - (_traceMean * _traceMean), 0) / _drift.BlockSize), floor);
+        if (_shapeBlocks >= MinShapeBlocks)
         {
-            centre = _blockMean.Value;
-            deviation = Math.Max(Math.Sqrt(Math.Max(_blockSquare.Value - (centre * centre), 0)), 0.5 / Math.Sqrt(_drift.BlockSize));
+            centre = _shapeMean;
+            deviation = Math.Max(Math.Sqrt(Math.Max(_shapeSquare - (centre * centre), 0)), floor);
         }
 
         // Every block teaches the centre and deviation, clipped to ±4 deviations: learning only quiet blocks would
-        // truncate the distribution, shrink the deviation and make the sum fire on normal traffic.
+        // truncate the distribution, shrink the deviation and make the sum fire on normal traffic. The weight is
+        // max(1/n, α): a plain mean over the first blocks (an EWMA started at its first value would keep that one
+        // block's mean as its centre, and ~0 as its variance, for hundreds of blocks), then forgetting (half-life 300).
         var learnt = Math.Clamp(blockMean, centre - (4 * deviation), centre + (4 * deviation));
-        _blockMean.Add(learnt);
-        _blockSquare.Add(learnt * learnt);
+        _shapeBlocks++;
+        var weight = Math.Max(1.0 / _shapeBlocks, ShapeAlpha);
+        _shapeMean += weight * (learnt - _shapeMean);
+        _shapeSquare += weight * ((learnt * learnt) - _shapeSquare);
         return _cusum.Add((blockMean - centre) / deviation);
+    }
+
+    /// <summary>
+    /// Re-baselining after a signal: the reference restarts on the new level and judges again only once it holds
+    /// <see cref="DriftOptions.ReferenceSamples"/> values. The moments of z stay: they describe the shape of the agent's
+    /// distribution relative to its median and spread, which a level shift does not change.
+    /// </summary>
+    private void Restart()
+    {
+        _baseline.Clear();
+        _rebaselining = true;
+        _cusum.Reset();
+        _level.Reset();
+        _blockSum = 0;
+        _blockCount = 0;
+        _recentCount = 0;
+    }
+
+    /// <summary>Running mean and mean square of the single traces' clipped z (weight max(1/n, α); kept across re-baselining).</summary>
+    private void LearnTraceMoments(double z)
+    {
+        _traces++;
+        var weight = Math.Max(1.0 / _traces, _traceAlpha);
+        _traceMean += weight * (z - _traceMean);
+        _traceSquare += weight * ((z * z) - _traceSquare);
     }
 
     private void Remember(TraceId trace)

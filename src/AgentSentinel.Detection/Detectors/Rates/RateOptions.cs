@@ -1,9 +1,12 @@
+using AgentSentinel.Core.Anomalies;
+
 namespace AgentSentinel.Detection.Detectors.Rates;
 
 /// <summary>
 /// The share detectors (<c>Detection:Rates</c>): finish_reason=length, content filter, tool errors, trace errors,
 /// errors answered around, empty retrievals. Each tests the recent share against the agent's baseline share with a
-/// one-sided beta-binomial test at several window sizes (Bonferroni-corrected).
+/// one-sided beta-binomial test at several window sizes (Bonferroni-corrected), per trial and, for
+/// <see cref="TraceShareKinds"/>, also per trace.
 /// </summary>
 public sealed class RateOptions
 {
@@ -33,6 +36,29 @@ public sealed class RateOptions
 
     /// <summary>After a signal, the episode ends once every window's (uncorrected) p-value is above this.</summary>
     public double RearmPValue { get; set; } = 0.01;
+
+    /// <summary>
+    /// Anomaly kinds whose share is also tested per trace (the share of traces with at least one event), beside per
+    /// trial, when the agent's traces hold two trials or more on average (below that the two units are nearly the same
+    /// test, and the wider correction would only cost power). Meant for events that strike one call of a trace, such as the
+    /// answer stopped by a content filter: counted per call, a planner's final answer is diluted by its other calls.
+    /// Not for events whose per-trace share moves with the number of trials in a trace (tool errors: a trace with more
+    /// tool calls has more chances). Every window of both units counts in the correction, so <see cref="Alpha"/> keeps
+    /// its meaning. A comma-separated list (a string, so that a configured value replaces the default rather than being
+    /// appended to it); empty turns the per-trace unit off.
+    /// </summary>
+    public string TraceShareKinds { get; set; } = AnomalyKinds.ContentFilterSurge;
+
+    /// <summary>The share detectors' kinds, the values <see cref="TraceShareKinds"/> may list.</summary>
+    public static IReadOnlyList<string> ShareKinds { get; } =
+    [
+        AnomalyKinds.LengthSurge, AnomalyKinds.ContentFilterSurge, AnomalyKinds.ToolErrorSurge, AnomalyKinds.TraceErrorSurge,
+        AnomalyKinds.ErrorAnsweredAround, AnomalyKinds.RetrievalDegradation, AnomalyKinds.LlmErrorSurge,
+    ];
+
+    /// <summary>The kinds listed in <see cref="TraceShareKinds"/>.</summary>
+    public string[] TraceShareKindList() =>
+        TraceShareKinds is null ? [] : TraceShareKinds.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
 
     /// <summary>Validation errors, each naming its key.</summary>
     public IEnumerable<string> Validate(string prefix)
@@ -80,6 +106,21 @@ public sealed class RateOptions
         if (!(BaselineHalfLife is >= 100 and <= 1e9))
         {
             yield return $"{prefix}{nameof(BaselineHalfLife)} must be between 100 and 1e9 (was {BaselineHalfLife})";
+        }
+
+        if (TraceShareKinds is null)
+        {
+            yield return $"{prefix}{nameof(TraceShareKinds)} must be a comma-separated list of share kinds, or empty";
+        }
+        else
+        {
+            foreach (var kind in TraceShareKindList())
+            {
+                if (!ShareKinds.Contains(kind, StringComparer.Ordinal))
+                {
+                    yield return $"{prefix}{nameof(TraceShareKinds)} lists '{kind}', not a share kind ({string.Join(", ", ShareKinds)})";
+                }
+            }
         }
 
         if (!(RearmPValue is > 0 and < 1))
