@@ -44,12 +44,6 @@ public static class AnomalyKinds
     /// <summary>The share of traces with an error rose significantly.</summary>
     public const string TraceErrorSurge = "trace_error_surge";
 
-    /// <summary>
-    /// The share of failing model calls rose significantly (provider errors, rate limits, timeouts), even when the agent
-    /// retried its way to an answer and the trace itself succeeded.
-    /// </summary>
-    public const string LlmErrorSurge = "llm_error_surge";
-
     /// <summary>The agent's model calls moved to a model its baseline does not know.</summary>
     public const string ModelChange = "model_change";
 
@@ -67,7 +61,6 @@ public static class AnomalyKinds
     [
         TokenSpike, LatencySpike, CostSpike, TokenDrift, LatencyDrift, CostDrift, ToolLoop, RunawayDepth, ErrorAnsweredAround,
         LengthSurge, ContentFilterSurge, ToolErrorSurge, TraceErrorSurge, ModelChange, RetrievalDegradation, MultivariateOutlier, Silence,
-        LlmErrorSurge,
     ];
 }
 

@@ -53,7 +53,6 @@ public static class DetectorSet
             detectors.Add(new RateSurgeDetector(AnomalyKinds.ContentFilterSurge, "content_filter_share", static (in f) => (f.LlmCalls, f.ContentFilteredCalls), options));
             detectors.Add(new RateSurgeDetector(AnomalyKinds.ToolErrorSurge, "tool_error_share", static (in f) => (f.ToolCalls, f.ToolErrors), options));
             detectors.Add(new RateSurgeDetector(AnomalyKinds.TraceErrorSurge, "trace_error_share", static (in f) => (1, f.Failed ? 1 : 0), options));
-            detectors.Add(new RateSurgeDetector(AnomalyKinds.LlmErrorSurge, "llm_error_share", static (in f) => (f.LlmCalls, f.FailedCalls), options));
             detectors.Add(new RateSurgeDetector(
                 AnomalyKinds.ErrorAnsweredAround, "tool_errors_answered_around_share", static (in f) => (1, f.ErrorsAnsweredAround > 0 ? 1 : 0), options));
             detectors.Add(new RateSurgeDetector(

@@ -18,6 +18,14 @@ internal enum AttributeId : byte
     LangsmithSpanKind,
     LangfuseObservationType,
     MlflowSpanType,
+    /// <summary>AgentOps <c>agentops.span.kind</c> (agentops/semconv/span_kinds.py).</summary>
+    AgentopsSpanKind,
+    /// <summary>AgentOps <c>gen_ai.request.type</c> (its LLM_REQUEST_TYPE: chat, completion, embedding).</summary>
+    GenAiRequestType,
+    /// <summary>Spring AI <c>spring.ai.kind</c> (tool_call, chat_client, advisor, vector_store).</summary>
+    SpringAiKind,
+    /// <summary>Alibaba ARMS / LoongSuite <c>gen_ai.span.kind</c> (LLM, TOOL, AGENT, CHAIN, TASK, STEP, RETRIEVER, ...).</summary>
+    GenAiSpanKind,
 
     // Provider.
     GenAiProviderName,
@@ -34,6 +42,8 @@ internal enum AttributeId : byte
     AiModelId,
     LangsmithLsModelName,
     LangfuseObservationModelName,
+    /// <summary>Alibaba ARMS / LoongSuite <c>gen_ai.model_name</c>.</summary>
+    GenAiModelName,
     MlflowLlmModel,
     LlmInvocationParameters,
 
@@ -73,6 +83,8 @@ internal enum AttributeId : byte
     LlmTokenCountPromptCacheInput,
     AiUsageCachedInputTokens,
     AiUsageInputTokenDetailsCacheReadTokens,
+    /// <summary>Mastra's <c>gen_ai.usage.cached_input_tokens</c>.</summary>
+    GenAiUsageCachedInputTokens,
     GenAiUsageCacheReadTokens,
     GenAiUsageDetailsCacheReadInputTokens,
     GenAiUsageDetailsCacheReadTokens,
@@ -90,6 +102,8 @@ internal enum AttributeId : byte
     // Cost (USD).
     GenAiUsageCost,
     LlmCostTotal,
+    /// <summary>LiteLLM <c>gen_ai.cost.total_cost</c> (its cost_breakdown, one attribute per key).</summary>
+    GenAiCostTotalCost,
     OperationCost,
 
     // Finish reasons.
@@ -108,6 +122,8 @@ internal enum AttributeId : byte
     ToolName,
     AiToolCallName,
     ToolCallFunctionName,
+    /// <summary>Spring AI <c>spring.ai.tool.definition.name</c>.</summary>
+    SpringAiToolDefinitionName,
 
     // Tool call arguments (hashed).
     GenAiToolCallArguments,
@@ -118,6 +134,8 @@ internal enum AttributeId : byte
     ToolArguments,
     ToolCallFunctionArguments,
     GcpVertexAgentToolCallArgs,
+    SpringAiToolCallArguments,
+    AgentopsEntityInput,
     GenAiPrompt,
 
     // Tool call result (hashed).
@@ -127,12 +145,16 @@ internal enum AttributeId : byte
     AiToolCallResult,
     ToolResponse,
     GcpVertexAgentToolResponse,
+    SpringAiToolCallResult,
+    AgentopsEntityOutput,
     GenAiCompletion,
 
     // Errors.
     ErrorType,
     OtelStatusCode,
     ExceptionType,
+    /// <summary>Langfuse <c>langfuse.observation.level</c>: <c>ERROR</c> marks a failed observation.</summary>
+    LangfuseObservationLevel,
 
     /// <summary><c>finish_reason</c> on a <c>gen_ai.choice</c> span event (Strands, older semconv event bodies).</summary>
     ChoiceFinishReason,
@@ -143,6 +165,12 @@ internal enum AttributeId : byte
     /// gen_ai.response.finish_reasons). Only its finish reasons are read, at the rank of gen_ai.choice events.
     /// </summary>
     GenAiOutputMessages,
+
+    /// <summary>
+    /// <c>gen_ai.event.content</c> (Azure AI Inference / Azure AI Agents tracing): the JSON body of a message event; on a
+    /// <c>gen_ai.choice</c> event it carries the choice's <c>finish_reason</c>. Only that is read.
+    /// </summary>
+    GenAiEventContent,
 
     // Agent hints used by the span-name rules (the agent keys themselves are configured, see OtlpDecoderOptions).
     GenAiAgentName,
@@ -158,6 +186,18 @@ internal enum AttributeId : byte
     GenAiUsageInputTokenDetails,
     /// <summary>LangSmith <c>gen_ai.usage.output_token_details</c>: reasoning.</summary>
     GenAiUsageOutputTokenDetails,
+    /// <summary>Langfuse <c>langfuse.observation.usage_details</c>: a JSON object of counts (input/output/total, cache, reasoning).</summary>
+    LangfuseObservationUsageDetails,
+    /// <summary>Logfire <c>gen_ai.usage.raw</c>: the provider's own usage object as JSON (OpenAI, Anthropic, Gemini names).</summary>
+    GenAiUsageRaw,
+    /// <summary>
+    /// Google ADK <c>gcp.vertex.agent.llm_response</c>: the LlmResponse as JSON, whose <c>usage_metadata</c> holds
+    /// <c>cached_content_token_count</c> and <c>thoughts_token_count</c> (ADK sets no attribute for them). Kept as a payload
+    /// slice and scanned for those counts only, at the end of the span; the content is never read.
+    /// </summary>
+    GcpVertexAgentLlmResponse,
+    /// <summary>Langfuse <c>langfuse.observation.cost_details</c>: a JSON object of costs (USD), <c>total</c>.</summary>
+    LangfuseObservationCostDetails,
 
     // Retrieval results.
     /// <summary>OTel GenAI <c>gen_ai.retrieval.documents</c>: a JSON list of {id, score, ...}.</summary>

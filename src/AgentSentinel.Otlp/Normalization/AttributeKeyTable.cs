@@ -100,6 +100,17 @@ internal sealed class AttributeKeyTable
         // MLflow tracing (mlflow/mlflow mlflow/tracing/constant.py SpanAttributeKey.SPAN_TYPE); MLflow JSON-encodes every
         // attribute value (mlflow/tracing/utils dump_span_attribute_value), so the value arrives quoted: "\"LLM\"".
         ("mlflow.spanType", AttributeId.MlflowSpanType),
+        // AgentOps-AI/agentops agentops/semconv/span_attributes.py AGENTOPS_SPAN_KIND (values in span_kinds.py) and
+        // LLM_REQUEST_TYPE, which AgentOps names gen_ai.request.type (OpenLLMetry's llm.request.type values).
+        ("agentops.span.kind", AttributeId.AgentopsSpanKind),
+        ("gen_ai.request.type", AttributeId.GenAiRequestType),
+        // spring-projects/spring-ai ToolCallingObservationDocumentation SPRING_AI_KIND (SpringAiKind: tool_call,
+        // chat_client, advisor, vector_store). Its tool spans say gen_ai.operation.name = framework, a weak value.
+        ("spring.ai.kind", AttributeId.SpringAiKind),
+        // Alibaba ARMS LLM trace fields, as LoongSuite's instrumentations write them (alibaba/loongsuite-python-agent,
+        // loongsuite-java-agent GenAiSpanKindValues: LLM, AGENT, TOOL, EMBEDDING, RETRIEVER, RERANKER, MEMORY, ENTRY, STEP,
+        // WORKFLOW; ARMS' own CHAIN, TASK), and its model key gen_ai.model_name.
+        ("gen_ai.span.kind", AttributeId.GenAiSpanKind),
 
         ("gen_ai.provider.name", AttributeId.GenAiProviderName),
         ("gen_ai.system", AttributeId.GenAiSystem),
@@ -115,6 +126,7 @@ internal sealed class AttributeKeyTable
         ("ai.model.id", AttributeId.AiModelId),
         ("langsmith.metadata.ls_model_name", AttributeId.LangsmithLsModelName),
         ("langfuse.observation.model.name", AttributeId.LangfuseObservationModelName),
+        ("gen_ai.model_name", AttributeId.GenAiModelName),
         ("mlflow.llm.model", AttributeId.MlflowLlmModel), // mlflow/mlflow mlflow/tracing/constant.py SpanAttributeKey.MODEL (JSON-quoted)
         ("llm.invocation_parameters", AttributeId.LlmInvocationParameters),
 
@@ -157,6 +169,9 @@ internal sealed class AttributeKeyTable
         // (pydantic/pydantic-ai pydantic_ai_slim/pydantic_ai/usage.py opentelemetry_attributes; Anthropic reports
         // cache_read_input_tokens). Langfuse reads exactly these two for the pydantic-ai scope (langfuse/langfuse
         // OtelIngestionProcessor, instrumentationScopeName === "pydantic-ai"); Logfire queries use details.cache_read_tokens.
+        // Mastra's exporter before it adopted gen_ai.usage.cache_read.input_tokens (read as Mastra's by LangWatch:
+        // langwatch "reads Mastra non-standard cached_input_tokens as fallback", value "150" as a string).
+        ("gen_ai.usage.cached_input_tokens", AttributeId.GenAiUsageCachedInputTokens),
         ("gen_ai.usage.cache_read_tokens", AttributeId.GenAiUsageCacheReadTokens),
         ("gen_ai.usage.details.cache_read_input_tokens", AttributeId.GenAiUsageDetailsCacheReadInputTokens),
         ("gen_ai.usage.details.cache_read_tokens", AttributeId.GenAiUsageDetailsCacheReadTokens),
@@ -173,6 +188,9 @@ internal sealed class AttributeKeyTable
 
         ("gen_ai.usage.cost", AttributeId.GenAiUsageCost),
         ("llm.cost.total", AttributeId.LlmCostTotal),
+        // BerriAI/litellm litellm/integrations/opentelemetry.py set_attributes: gen_ai.cost.{key} for each key of the
+        // standard logging payload's cost_breakdown (input_cost, output_cost, tool_usage_cost, total_cost).
+        ("gen_ai.cost.total_cost", AttributeId.GenAiCostTotalCost),
         ("operation.cost", AttributeId.OperationCost),
 
         ("gen_ai.response.finish_reasons", AttributeId.GenAiResponseFinishReasons),
@@ -191,6 +209,13 @@ internal sealed class AttributeKeyTable
         ("tool.name", AttributeId.ToolName),
         ("ai.toolCall.name", AttributeId.AiToolCallName),
         ("tool_call.function.name", AttributeId.ToolCallFunctionName),
+        // spring-projects/spring-ai ToolCallingObservationDocumentation: TOOL_DEFINITION_NAME, TOOL_CALL_ARGUMENTS/RESULT.
+        ("spring.ai.tool.definition.name", AttributeId.SpringAiToolDefinitionName),
+        ("spring.ai.tool.call.arguments", AttributeId.SpringAiToolCallArguments),
+        ("spring.ai.tool.call.result", AttributeId.SpringAiToolCallResult),
+        // AgentOps-AI/agentops agentops/semconv/span_attributes.py AGENTOPS_ENTITY_INPUT / AGENTOPS_ENTITY_OUTPUT.
+        ("agentops.entity.input", AttributeId.AgentopsEntityInput),
+        ("agentops.entity.output", AttributeId.AgentopsEntityOutput),
 
         ("gen_ai.tool.call.arguments", AttributeId.GenAiToolCallArguments),
         ("traceloop.entity.input", AttributeId.TraceloopEntityInput),
@@ -213,10 +238,16 @@ internal sealed class AttributeKeyTable
         ("error.type", AttributeId.ErrorType),
         ("otel.status_code", AttributeId.OtelStatusCode),
         ("exception.type", AttributeId.ExceptionType),
+        // langfuse/langfuse web/src/features/otel/server/attributes.ts OBSERVATION_LEVEL (DEBUG|DEFAULT|WARNING|ERROR).
+        ("langfuse.observation.level", AttributeId.LangfuseObservationLevel),
         ("finish_reason", AttributeId.ChoiceFinishReason),
         // strands-agents/sdk-python src/strands/telemetry/tracer.py end_model_invoke_span (latest conventions): the stop
         // reason only travels as "finish_reason" inside gen_ai.output.messages of that event.
         ("gen_ai.output.messages", AttributeId.GenAiOutputMessages),
+        // Azure/azure-sdk-for-js sdk/ai/ai-inference-rest/src/tracingHelper.ts addResponseChatMessageEvent: gen_ai.choice
+        // events carry gen_ai.event.content = {"finish_reason":"tool_calls","index":0,"message":{...}} (the Azure AI Agents
+        // SDKs write their message events the same way).
+        ("gen_ai.event.content", AttributeId.GenAiEventContent),
 
         ("gen_ai.agent.name", AttributeId.GenAiAgentName),
         ("agent_name", AttributeId.PydanticAgentName),
@@ -230,6 +261,16 @@ internal sealed class AttributeKeyTable
         // Python repr such as {'cache_read': 80, 'cache_creation': 0} / {'reasoning': 12}.
         ("gen_ai.usage.input_token_details", AttributeId.GenAiUsageInputTokenDetails),
         ("gen_ai.usage.output_token_details", AttributeId.GenAiUsageOutputTokenDetails),
+        // langfuse/langfuse web/src/features/otel/server/attributes.ts OBSERVATION_USAGE_DETAILS / OBSERVATION_COST_DETAILS:
+        // JSON objects in a string ({"input": 10, "output": 5, "total": 15} or the provider's own names).
+        ("langfuse.observation.usage_details", AttributeId.LangfuseObservationUsageDetails),
+        ("langfuse.observation.cost_details", AttributeId.LangfuseObservationCostDetails),
+        // pydantic/logfire logfire/_internal/integrations/llm_providers/semconv.py USAGE_RAW, set by usage.py
+        // get_usage_attributes: usage.model_dump() (OpenAI prompt_tokens_details.cached_tokens, completion_tokens_details.
+        // reasoning_tokens; Anthropic cache_read_input_tokens), a JSON object in a string.
+        ("gen_ai.usage.raw", AttributeId.GenAiUsageRaw),
+        // google/adk-python src/google/adk/telemetry/tracing.py trace_call_llm: llm_response.model_dump_json(exclude_none=True).
+        ("gcp.vertex.agent.llm_response", AttributeId.GcpVertexAgentLlmResponse),
 
         // Retrieval. OTel GenAI (open-telemetry/semantic-conventions model/gen-ai/registry.yaml): gen_ai.retrieval.documents,
         // a list of {id, score, ...} (a JSON string where structured values are not supported). OpenInference's flattened
@@ -468,7 +509,9 @@ internal sealed class AttributeKeyTable
     {
         AttributeId.LlmInvocationParameters => AttributeKeyFlags.Wanted | AttributeKeyFlags.Deferred,
         // Raw (never unescaped, never copied): only scanned for "finish_reason" values.
-        AttributeId.GenAiOutputMessages => AttributeKeyFlags.Wanted | AttributeKeyFlags.Deferred,
+        AttributeId.GenAiOutputMessages or AttributeId.GenAiEventContent => AttributeKeyFlags.Wanted | AttributeKeyFlags.Deferred,
+        // Raw: scanned once at the end of the span for two counts (never unescaped, never copied).
+        AttributeId.GcpVertexAgentLlmResponse => AttributeKeyFlags.Wanted | AttributeKeyFlags.Deferred,
         // Raw: a JSON list read once, at the end of the span (never copied, contents never kept).
         AttributeId.GenAiRetrievalDocuments => AttributeKeyFlags.Wanted | AttributeKeyFlags.Deferred,
         >= AttributeId.GenAiResponseFinishReasons and <= AttributeId.AiResponseFinishReason or AttributeId.ChoiceFinishReason

@@ -93,7 +93,21 @@ internal readonly ref struct AttributeValue
                 value = (long)Double;
                 return true;
             case AnyValueKind.String when !IsEscaped:
-                return Utf8Parser.TryParse(Utf8, out value, out var consumed) && consumed == Utf8.Length && value >= 0;
+                if (Utf8Parser.TryParse(Utf8, out value, out var consumed) && consumed == Utf8.Length)
+                {
+                    return value >= 0;
+                }
+
+                // "123.0" (a float rendered as a string by exporters that stringify every value): integral only.
+                value = 0;
+                if (Utf8Parser.TryParse(Utf8, out double real, out consumed) && consumed == Utf8.Length
+                    && double.IsFinite(real) && real >= 0 && real <= 9.2e18 && real == Math.Floor(real))
+                {
+                    value = (long)real;
+                    return true;
+                }
+
+                return false;
             default:
                 value = 0;
                 return false;

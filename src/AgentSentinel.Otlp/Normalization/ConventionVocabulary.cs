@@ -40,6 +40,10 @@ internal static class ConventionVocabulary
             AttributeId.LangsmithSpanKind => LangsmithWords.Lookup(word),
             AttributeId.LangfuseObservationType => LangfuseWords.Lookup(word),
             AttributeId.MlflowSpanType => MlflowWords.Lookup(word),
+            AttributeId.AgentopsSpanKind => AgentopsWords.Lookup(word),
+            AttributeId.GenAiRequestType => LlmRequestTypeWords.Lookup(word),
+            AttributeId.SpringAiKind => SpringAiWords.Lookup(word),
+            AttributeId.GenAiSpanKind => GenAiSpanKindWords.Lookup(word),
             _ => SpanOperation.Other,
         };
     }
@@ -52,6 +56,7 @@ internal static class ConventionVocabulary
     /// </summary>
     private static readonly OperationWords GenAiWords = new(
         ("chat", SpanOperation.Chat), ("chat.completions", SpanOperation.Chat), ("model_request", SpanOperation.Chat),
+        ("response", SpanOperation.Chat), // OpenAI Responses API calls (opentelemetry-instrumentation-openai-agents-v2 constants.py RESPONSE)
         ("execute_tool", SpanOperation.ExecuteTool),
         ("invoke_agent", SpanOperation.InvokeAgent), ("agent", SpanOperation.InvokeAgent),
         ("text_completion", SpanOperation.TextCompletion), ("completion", SpanOperation.TextCompletion), ("text.completions", SpanOperation.TextCompletion),
@@ -62,7 +67,16 @@ internal static class ConventionVocabulary
         ("create_agent", SpanOperation.CreateAgent),
         ("invoke_workflow", SpanOperation.InvokeWorkflow), ("workflow", SpanOperation.InvokeWorkflow), ("team", SpanOperation.InvokeWorkflow), ("graph_execution", SpanOperation.InvokeWorkflow),
         ("chain", SpanOperation.Chain), ("execute_task", SpanOperation.Chain), ("task", SpanOperation.Chain), ("framework", SpanOperation.Chain),
+        // Microsoft.Extensions.AI FunctionInvokingChatClient's span around its model/tool loop (OpenTelemetryConsts
+        // OrchestrateToolsName, "Non-standard").
+        ("orchestrate_tools", SpanOperation.Chain),
+        // LiteLLM's OTel callback writes its call type when it is not "completion" (BerriAI/litellm
+        // litellm/integrations/opentelemetry.py set_attributes; CallTypes acompletion, aembedding, aresponses, ...).
+        ("acompletion", SpanOperation.Chat), ("responses", SpanOperation.Chat), ("aresponses", SpanOperation.Chat),
+        ("anthropic_messages", SpanOperation.Chat), ("aembedding", SpanOperation.Embeddings),
+        ("atext_completion", SpanOperation.TextCompletion), ("arerank", SpanOperation.Rerank),
         ("guardrail", SpanOperation.Guardrail),
+        ("guardrail_check", SpanOperation.Guardrail), // opentelemetry-instrumentation-openai-agents-v2 constants.py GUARDRAIL
         ("evaluate", SpanOperation.Evaluator), ("evaluation", SpanOperation.Evaluator), ("evaluator", SpanOperation.Evaluator));
 
     /// <summary>
@@ -75,7 +89,7 @@ internal static class ConventionVocabulary
 
     /// <summary>OpenLLMetry legacy <c>llm.request.type</c>: chat, completion, embedding, rerank; <c>unknown</c> says nothing.</summary>
     private static readonly OperationWords LlmRequestTypeWords = new(
-        ("unknown", SpanOperation.Unknown), ("chat", SpanOperation.Chat), ("completion", SpanOperation.TextCompletion),
+        ("unknown", SpanOperation.Unknown), ("chat", SpanOperation.Chat), ("response", SpanOperation.Chat), ("completion", SpanOperation.TextCompletion),
         ("embedding", SpanOperation.Embeddings), ("embeddings", SpanOperation.Embeddings), ("rerank", SpanOperation.Rerank));
 
     /// <summary>
@@ -119,6 +133,35 @@ internal static class ConventionVocabulary
         ("agent", SpanOperation.InvokeAgent), ("chain", SpanOperation.Chain), ("retriever", SpanOperation.Retrieval),
         ("embedding", SpanOperation.Embeddings), ("reranker", SpanOperation.Rerank), ("guardrail", SpanOperation.Guardrail),
         ("evaluator", SpanOperation.Evaluator), ("unknown", SpanOperation.Unknown));
+
+    /// <summary>
+    /// AgentOps <c>agentops.span.kind</c> (AgentOps-AI/agentops agentops/semconv/span_kinds.py SpanKind and
+    /// AgentOpsSpanKindValues; its OpenAI wrapper also writes <c>embedding</c>); <c>unknown</c> says nothing.
+    /// </summary>
+    private static readonly OperationWords AgentopsWords = new(
+        ("unknown", SpanOperation.Unknown), ("llm", SpanOperation.Chat), ("llm.call", SpanOperation.Chat),
+        ("tool", SpanOperation.ExecuteTool), ("agent", SpanOperation.InvokeAgent), ("embedding", SpanOperation.Embeddings),
+        ("session", SpanOperation.InvokeWorkflow), ("workflow", SpanOperation.InvokeWorkflow), ("team", SpanOperation.InvokeWorkflow),
+        ("workflow.step", SpanOperation.Chain), ("task", SpanOperation.Chain), ("operation", SpanOperation.Chain),
+        ("agent.action", SpanOperation.Chain), ("agent.thinking", SpanOperation.Chain), ("agent.decision", SpanOperation.Chain));
+
+    /// <summary>
+    /// Alibaba ARMS / LoongSuite <c>gen_ai.span.kind</c> (upper case on the wire; AgentScope writes lower case): ENTRY and
+    /// MEMORY are not modelled (Other).
+    /// </summary>
+    private static readonly OperationWords GenAiSpanKindWords = new(
+        ("unknown", SpanOperation.Unknown), ("llm", SpanOperation.Chat), ("tool", SpanOperation.ExecuteTool),
+        ("agent", SpanOperation.InvokeAgent), ("chain", SpanOperation.Chain), ("task", SpanOperation.Chain), ("step", SpanOperation.Chain),
+        ("retriever", SpanOperation.Retrieval), ("embedding", SpanOperation.Embeddings), ("reranker", SpanOperation.Rerank),
+        ("workflow", SpanOperation.InvokeWorkflow));
+
+    /// <summary>
+    /// Spring AI <c>spring.ai.kind</c> (spring-projects/spring-ai SpringAiKind): a tool call, or a framework step around
+    /// the model (ChatClient, advisors); <c>vector_store</c> says nothing (its operation may be a query, an add or a delete).
+    /// </summary>
+    private static readonly OperationWords SpringAiWords = new(
+        ("tool_call", SpanOperation.ExecuteTool), ("chat_client", SpanOperation.Chain), ("advisor", SpanOperation.Chain),
+        ("vector_store", SpanOperation.Unknown));
 
     /// <summary>
     /// Vercel AI SDK <c>ai.operationId</c>: the provider calls (<c>.doGenerate</c>, <c>.doStream</c>) are the model calls;

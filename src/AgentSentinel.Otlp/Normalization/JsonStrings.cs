@@ -186,8 +186,11 @@ internal static class JsonStrings
     /// Reads the number of property <paramref name="name"/> from a small flat object serialised into a string, as JSON
     /// (<c>{"input_tokens": 10}</c>, MLflow) or as a Python repr (<c>{'cache_read': 80}</c>, LangSmith). The name must be
     /// quoted on both sides (so <c>cache_read</c> does not match <c>cache_read_input_tokens</c>) and followed by a colon.
+    /// With <paramref name="raw"/>, <paramref name="text"/> is the raw content of a JSON string (escapes not processed) and
+    /// the name must be quoted <c>\"name\"</c>; a name whose quotes are themselves escaped one level deeper (a string inside
+    /// a string, i.e. content) never matches.
     /// </summary>
-    public static bool TryFindNumber(ReadOnlySpan<byte> text, ReadOnlySpan<byte> name, out double value)
+    public static bool TryFindNumber(ReadOnlySpan<byte> text, ReadOnlySpan<byte> name, out double value, bool raw = false)
     {
         value = 0;
         var from = 0;
@@ -201,12 +204,43 @@ internal static class JsonStrings
 
             at += from;
             from = at + name.Length;
-            if (at == 0 || text[at - 1] is not ((byte)'"' or (byte)'\'') || from >= text.Length || text[from] != text[at - 1])
+            if (at == 0 || from >= text.Length)
             {
                 continue;
             }
 
-            var rest = text[(from + 1)..].TrimStart((byte)' ');
+            int close;
+            if (!raw)
+            {
+                // Decoded text: "name" or 'name', the quote not escaped (\"name\" is a name quoted inside a string value).
+                if (text[at - 1] is not ((byte)'"' or (byte)'\'') || text[from] != text[at - 1] || (at >= 2 && text[at - 2] == (byte)'\\'))
+                {
+                    continue;
+                }
+
+                close = 1;
+            }
+            else
+            {
+                // Raw JSON string content: \"name\" or \u0022name\u0022, the quote escaped exactly once (a quote escaped
+                // twice belongs to a string inside the string: content).
+                var open = at >= 2 && text[at - 1] == (byte)'"' && text[at - 2] == (byte)'\\' ? 2
+                    : at >= 6 && text.Slice(at - 6, 6).SequenceEqual("\\u0022"u8) ? 6
+                    : 0;
+                if (open == 0 || (at > open && text[at - open - 1] == (byte)'\\'))
+                {
+                    continue;
+                }
+
+                var after = text[from..];
+                close = after.StartsWith("\\\""u8) ? 2 : after.StartsWith("\\u0022"u8) ? 6 : 0;
+                if (close == 0)
+                {
+                    continue;
+                }
+            }
+
+            var rest = text[(from + close)..].TrimStart((byte)' ');
             if (rest.IsEmpty || rest[0] != (byte)':')
             {
                 continue;
@@ -214,16 +248,16 @@ internal static class JsonStrings
 
             rest = rest[1..].TrimStart((byte)' ');
             return Utf8Parser.TryParse(rest, out value, out var consumed) && consumed > 0 && double.IsFinite(value)
-                && (consumed == rest.Length || rest[consumed] is (byte)',' or (byte)'}' or (byte)' ');
+                && (consumed == rest.Length || rest[consumed] is (byte)',' or (byte)'}' or (byte)' ' or (byte)'\\' or (byte)'\n' or (byte)'\r');
         }
 
         return false;
     }
 
     /// <summary><see cref="TryFindNumber"/> for a non-negative integral count.</summary>
-    public static bool TryFindCount(ReadOnlySpan<byte> text, ReadOnlySpan<byte> name, out long value)
+    public static bool TryFindCount(ReadOnlySpan<byte> text, ReadOnlySpan<byte> name, out long value, bool raw = false)
     {
-        if (TryFindNumber(text, name, out var number) && number >= 0 && number <= 9.2e18 && number == Math.Floor(number))
+        if (TryFindNumber(text, name, out var number, raw) && number >= 0 && number <= 9.2e18 && number == Math.Floor(number))
         {
             value = (long)number;
             return true;

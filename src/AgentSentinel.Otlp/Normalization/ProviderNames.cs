@@ -41,6 +41,7 @@ internal static class ProviderNames
         ["mistral"] = "mistral_ai",
         ["mistralai"] = "mistral_ai",
         ["bedrock"] = "aws.bedrock",
+        ["aws"] = "aws.bedrock", // OpenInference OpenInferenceLLMProviderValues.AWS (its Bedrock instrumentation)
         ["aws_bedrock"] = "aws.bedrock",
         ["amazon-bedrock"] = "aws.bedrock",
         ["amazon_bedrock"] = "aws.bedrock",

@@ -57,6 +57,9 @@ internal sealed class SpanNormalizer
     /// <summary>Finish reasons from gen_ai.choice events rank after every finish-reason attribute.</summary>
     private const int ChoiceEventFinishPriority = AttributeId.AiResponseFinishReason - AttributeId.GenAiResponseFinishReasons + 1;
 
+    /// <summary>Token counts from a span event (gen_ai.client.inference.operation.details) rank after every serialised usage object.</summary>
+    private const int EventUsagePriority = 16 + AttributeId.AiUsageCompletionTokens - AttributeId.GenAiUsageOutputTokens;
+
     [ThreadStatic]
     private static SpanNormalizer? _threadCache;
 
@@ -99,6 +102,8 @@ internal sealed class SpanNormalizer
     private FinishReasons _eventFinishReasons;
     private double _eventScore;
     private bool _eventScored;
+    private long _eventInput;
+    private long _eventOutput;
 
     /// <summary>Takes this thread's instance (or a new one) and binds it to one decode call.</summary>
     public static SpanNormalizer Rent(NormalizerSettings settings, SpanBatch batch)
@@ -231,6 +236,8 @@ internal sealed class SpanNormalizer
         _eventExceptionType = null;
         _eventFinishReasons = FinishReasons.None;
         _eventScored = false;
+        _eventInput = -1;
+        _eventOutput = -1;
     }
 
     public void SetEventName(ReadOnlySpan<byte> utf8) =>
@@ -267,10 +274,24 @@ internal sealed class SpanNormalizer
                 _names.ErrorType = _eventExceptionType;
             }
         }
-        else if (_eventKind == EventKind.Choice && _eventFinishReasons != FinishReasons.None
-                 && BetterOrEqual(ref _span.FinishPri, ChoiceEventFinishPriority))
+        else if (_eventKind == EventKind.Choice)
         {
-            _span.FinishReasons |= _eventFinishReasons;
+            if (_eventFinishReasons != FinishReasons.None && BetterOrEqual(ref _span.FinishPri, ChoiceEventFinishPriority))
+            {
+                _span.FinishReasons |= _eventFinishReasons;
+            }
+
+            // The gen_ai.client.inference.operation.details event repeats the span's attributes (usage included): it only
+            // fills counts the span itself did not report, after every other source.
+            if (_eventInput >= 0 && Better(ref _span.InputPri, EventUsagePriority))
+            {
+                _span.Input = _eventInput;
+            }
+
+            if (_eventOutput >= 0 && Better(ref _span.OutputPri, EventUsagePriority))
+            {
+                _span.Output = _eventOutput;
+            }
         }
     }
 
@@ -289,11 +310,22 @@ internal sealed class SpanNormalizer
                 {
                     _eventExceptionType = Intern(value.Utf8);
                 }
-                else if (key.Id == AttributeId.ChoiceFinishReason && value.IsPlainString)
+                else if (key.Id is AttributeId.ChoiceFinishReason or (>= AttributeId.GenAiResponseFinishReasons and <= AttributeId.AiResponseFinishReason)
+                         && value.IsPlainString)
                 {
                     _eventFinishReasons |= ConventionVocabulary.FinishReason(value.Utf8);
                 }
-                else if (key.Id == AttributeId.GenAiOutputMessages && value.Kind == AnyValueKind.String)
+                else if (key.Id is >= AttributeId.GenAiUsageInputTokens and <= AttributeId.AiUsagePromptTokens
+                         && _eventInput < 0 && value.TryGetCount(out var eventInput))
+                {
+                    _eventInput = eventInput;
+                }
+                else if (key.Id is >= AttributeId.GenAiUsageOutputTokens and <= AttributeId.AiUsageCompletionTokens
+                         && _eventOutput < 0 && value.TryGetCount(out var eventOutput))
+                {
+                    _eventOutput = eventOutput;
+                }
+                else if (key.Id is AttributeId.GenAiOutputMessages or AttributeId.GenAiEventContent && value.Kind == AnyValueKind.String)
                 {
                     _eventFinishReasons |= ConventionVocabulary.FinishReasonsInMessages(value.Utf8);
                 }
@@ -343,6 +375,12 @@ internal sealed class SpanNormalizer
             if (nameOperation != SpanOperation.Unknown)
             {
                 s.Operation = nameOperation;
+            }
+            else if (s.WeakOperation != SpanOperation.Unknown)
+            {
+                // A convention was present but only said "other" (a value we do not model) or Spring AI's generic
+                // "framework": nothing better named the operation.
+                s.Operation = s.WeakOperation;
             }
             else if (s.HasToolNameAttribute)
             {
@@ -419,7 +457,13 @@ internal sealed class SpanNormalizer
             _names.RequestModel = Intern(name[nameArgument]);
         }
 
-        // 5. Tokens: total as reported, else the sum of what was reported.
+        // 5. Tokens: ADK's cached and thinking tokens only travel inside its llm_response JSON; then total as reported,
+        // else the sum of what was reported.
+        if (s.AdkLlmResponse.Pri != 0 && s.AdkLlmResponse.Offset >= 0 && (s.CachedPri == 0 || s.ReasoningPri == 0))
+        {
+            OnAdkUsage(payload.Slice(s.AdkLlmResponse.Offset, s.AdkLlmResponse.Length), s.AdkLlmResponse.Escaped);
+        }
+
         long? total = s.TotalPri != 0 ? s.Total
             : s.InputPri != 0 || s.OutputPri != 0 ? s.Input + s.Output
             : null;
@@ -606,12 +650,14 @@ internal sealed class SpanNormalizer
         var id = key.Id;
         switch (id)
         {
-            case >= AttributeId.GenAiOperationName and <= AttributeId.MlflowSpanType:
+            case >= AttributeId.GenAiOperationName and <= AttributeId.GenAiSpanKind:
                 OnOperation(id, value);
                 break;
 
             case >= AttributeId.GenAiProviderName and <= AttributeId.MlflowLlmProvider:
-                if (value.IsPlainString && Better(ref s.ProviderPri, id - AttributeId.GenAiProviderName))
+                // LiteLLM writes "Unknown" when it has no provider (litellm/integrations/opentelemetry.py LLM_SYSTEM).
+                if (value.IsPlainString && !(value.Utf8.Length == 7 && Ascii.EqualsIgnoreCase(value.Utf8, "unknown"u8))
+                    && Better(ref s.ProviderPri, id - AttributeId.GenAiProviderName))
                 {
                     _names.Provider = InternLower(id == AttributeId.MlflowLlmProvider ? ConventionVocabulary.Unquote(value.Utf8) : value.Utf8);
                 }
@@ -619,7 +665,7 @@ internal sealed class SpanNormalizer
                 break;
 
             case >= AttributeId.GenAiRequestModel and <= AttributeId.MlflowLlmModel:
-                if (value.IsPlainString && Better(ref s.RequestModelPri, id - AttributeId.GenAiRequestModel))
+                if (value.IsPlainString && !IsNoneValue(value.Utf8) && Better(ref s.RequestModelPri, id - AttributeId.GenAiRequestModel))
                 {
                     _names.RequestModel = Intern(id == AttributeId.MlflowLlmModel ? ConventionVocabulary.Unquote(value.Utf8) : value.Utf8, RequestModelSlot);
                 }
@@ -642,7 +688,7 @@ internal sealed class SpanNormalizer
                 break;
 
             case >= AttributeId.GenAiResponseModel and <= AttributeId.RerankerModelName:
-                if (value.IsPlainString && Better(ref s.ResponseModelPri, id - AttributeId.GenAiResponseModel))
+                if (value.IsPlainString && !IsNoneValue(value.Utf8) && Better(ref s.ResponseModelPri, id - AttributeId.GenAiResponseModel))
                 {
                     _names.ResponseModel = Intern(value.Utf8, ResponseModelSlot);
                 }
@@ -693,7 +739,7 @@ internal sealed class SpanNormalizer
 
                 break;
 
-            case >= AttributeId.GenAiToolName and <= AttributeId.ToolCallFunctionName:
+            case >= AttributeId.GenAiToolName and <= AttributeId.SpringAiToolDefinitionName:
                 if (value.IsPlainString)
                 {
                     s.HasToolNameAttribute = true;
@@ -754,6 +800,14 @@ internal sealed class SpanNormalizer
 
                 break;
 
+            case AttributeId.LangfuseObservationLevel:
+                if (value.IsPlainString && value.Utf8.Length == 5 && Ascii.EqualsIgnoreCase(value.Utf8, "ERROR"u8))
+                {
+                    s.ErrorAttribute = true;
+                }
+
+                break;
+
             case AttributeId.OtelStatusCode:
                 if (value.IsPlainString && value.Utf8.Length == 5 && Ascii.EqualsIgnoreCase(value.Utf8, "ERROR"u8))
                 {
@@ -808,7 +862,22 @@ internal sealed class SpanNormalizer
                 s.Route = value.IsPlainString ? ConventionVocabulary.Route(value.Utf8) : SpanRouteHint.None;
                 break;
 
-            case >= AttributeId.MlflowChatTokenUsage and <= AttributeId.GenAiUsageOutputTokenDetails:
+            case AttributeId.GcpVertexAgentLlmResponse:
+                if (value.Kind == AnyValueKind.String)
+                {
+                    if (value.Offset >= 0)
+                    {
+                        Defer(ref s.AdkLlmResponse, 0, value); // scanned in EndSpan, only for what the span lacks
+                    }
+                    else if (!value.IsEscaped)
+                    {
+                        OnAdkUsage(value.Utf8, raw: false);
+                    }
+                }
+
+                break;
+
+            case >= AttributeId.MlflowChatTokenUsage and <= AttributeId.LangfuseObservationCostDetails:
                 if (value.IsPlainString)
                 {
                     OnSerializedUsage(id, value.Utf8);
@@ -871,6 +940,84 @@ internal sealed class SpanNormalizer
                 }
 
                 break;
+            case AttributeId.LangfuseObservationUsageDetails or AttributeId.GenAiUsageRaw:
+                OnUsageObject(text);
+                break;
+            case AttributeId.LangfuseObservationCostDetails:
+                if (JsonStrings.TryFindNumber(text, "total"u8, out var totalCost) && totalCost >= 0 && Better(ref s.CostPri, LastCostPriority + 2))
+                {
+                    s.Cost = totalCost;
+                }
+
+                break;
+        }
+    }
+
+    /// <summary>
+    /// A usage object serialised as JSON: Langfuse's <c>langfuse.observation.usage_details</c> (its own names <c>input</c>,
+    /// <c>output</c>, <c>total</c>, <c>input_cache_read</c>, <c>output_reasoning</c>, or the provider's names as the SDK got
+    /// them) and Logfire's <c>gen_ai.usage.raw</c> (the provider's usage: OpenAI <c>prompt_tokens</c> /
+    /// <c>prompt_tokens_details.cached_tokens</c> / <c>completion_tokens_details.reasoning_tokens</c>, Anthropic
+    /// <c>input_tokens</c> / <c>cache_read_input_tokens</c>, Gemini <c>prompt_token_count</c> / <c>cached_content_token_count</c>
+    /// / <c>thoughts_token_count</c>). Per concept the first name present wins; every count ranks after the attributes.
+    /// </summary>
+    private void OnUsageObject(ReadOnlySpan<byte> text)
+    {
+        ref var s = ref _span;
+        if ((JsonStrings.TryFindCount(text, "input"u8, out var count) || JsonStrings.TryFindCount(text, "input_tokens"u8, out count)
+                || JsonStrings.TryFindCount(text, "prompt_tokens"u8, out count) || JsonStrings.TryFindCount(text, "prompt_token_count"u8, out count))
+            && Better(ref s.InputPri, LastInputPriority + 1))
+        {
+            s.Input = count;
+        }
+
+        if ((JsonStrings.TryFindCount(text, "output"u8, out count) || JsonStrings.TryFindCount(text, "output_tokens"u8, out count)
+                || JsonStrings.TryFindCount(text, "completion_tokens"u8, out count) || JsonStrings.TryFindCount(text, "candidates_token_count"u8, out count))
+            && Better(ref s.OutputPri, LastOutputPriority + 1))
+        {
+            s.Output = count;
+        }
+
+        if ((JsonStrings.TryFindCount(text, "total"u8, out count) || JsonStrings.TryFindCount(text, "total_tokens"u8, out count)
+                || JsonStrings.TryFindCount(text, "total_token_count"u8, out count))
+            && Better(ref s.TotalPri, LastTotalPriority + 1))
+        {
+            s.Total = count;
+        }
+
+        if ((JsonStrings.TryFindCount(text, "cache_read_input_tokens"u8, out count) || JsonStrings.TryFindCount(text, "input_cache_read"u8, out count)
+                || JsonStrings.TryFindCount(text, "input_cached_tokens"u8, out count) || JsonStrings.TryFindCount(text, "cached_tokens"u8, out count)
+                || JsonStrings.TryFindCount(text, "cached_content_token_count"u8, out count))
+            && Better(ref s.CachedPri, LastCachedPriority + 3))
+        {
+            s.Cached = count;
+        }
+
+        if ((JsonStrings.TryFindCount(text, "reasoning_tokens"u8, out count) || JsonStrings.TryFindCount(text, "output_reasoning"u8, out count)
+                || JsonStrings.TryFindCount(text, "output_reasoning_tokens"u8, out count) || JsonStrings.TryFindCount(text, "thoughts_token_count"u8, out count))
+            && Better(ref s.ReasoningPri, LastReasoningPriority + 2))
+        {
+            s.Reasoning = count;
+        }
+    }
+
+    /// <summary>
+    /// Google ADK's <c>usage_metadata</c> inside <c>gcp.vertex.agent.llm_response</c> (google-genai field names), decoded
+    /// text or the raw content of a JSON string alike: only the cached and thinking counts, after every other source.
+    /// </summary>
+    private void OnAdkUsage(ReadOnlySpan<byte> text, bool raw)
+    {
+        ref var s = ref _span;
+        if (s.CachedPri == 0 && JsonStrings.TryFindCount(text, "cached_content_token_count"u8, out var count, raw))
+        {
+            Better(ref s.CachedPri, LastCachedPriority + 4);
+            s.Cached = count;
+        }
+
+        if (s.ReasoningPri == 0 && JsonStrings.TryFindCount(text, "thoughts_token_count"u8, out count, raw))
+        {
+            Better(ref s.ReasoningPri, LastReasoningPriority + 3);
+            s.Reasoning = count;
         }
     }
 
@@ -904,11 +1051,28 @@ internal sealed class SpanNormalizer
                 break;
         }
 
-        if (operation != SpanOperation.Unknown && Better(ref s.OperationPri, id - AttributeId.GenAiOperationName))
+        var priority = id - AttributeId.GenAiOperationName;
+        if (operation == SpanOperation.Other
+            || (id == AttributeId.GenAiOperationName && operation == SpanOperation.Chain && Ascii.EqualsIgnoreCase(value.Utf8, "framework"u8)))
+        {
+            // Weak: a word we do not model (AgentOps' "agent.run", Mastra's "workflow_step") or Spring AI's generic
+            // "framework" must not hide what a later convention (spring.ai.kind, agentops.span.kind) or the span name says.
+            if (Better(ref s.WeakOperationPri, priority))
+            {
+                s.WeakOperation = operation;
+            }
+        }
+        else if (operation != SpanOperation.Unknown && Better(ref s.OperationPri, priority))
         {
             s.Operation = operation;
         }
     }
+
+    /// <summary>
+    /// Micrometer's <c>KeyValue.NONE_VALUE</c> ("none"): Spring AI writes it as the request/response model when there is
+    /// none (DefaultChatModelObservationConvention REQUEST_MODEL_NONE / RESPONSE_MODEL_NONE), so it names no model.
+    /// </summary>
+    private static bool IsNoneValue(ReadOnlySpan<byte> value) => value.Length == 4 && value.SequenceEqual("none"u8);
 
     private void TrySetAgent(int rank, ReadOnlySpan<byte> utf8)
     {
@@ -1279,6 +1443,9 @@ internal sealed class SpanNormalizer
 
         public SpanOperation Operation;
         public byte OperationPri;
+        /// <summary>An operation only a weak value named (Other, Spring AI's "framework"): used when nothing better did.</summary>
+        public SpanOperation WeakOperation;
+        public byte WeakOperationPri;
         public byte ProviderPri;
         public byte RequestModelPri;
         public byte ResponseModelPri;
@@ -1303,6 +1470,8 @@ internal sealed class SpanNormalizer
         public bool HasToolNameAttribute;
         public DeferredValue Arguments;
         public DeferredValue Result;
+        /// <summary>ADK <c>gcp.vertex.agent.llm_response</c> (payload slice), scanned in EndSpan for two usage counts.</summary>
+        public DeferredValue AdkLlmResponse;
 
         public int AgentRank;
         public bool HasAgentAttribute;

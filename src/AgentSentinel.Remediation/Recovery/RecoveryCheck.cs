@@ -162,9 +162,6 @@ public sealed class RecoveryCheck
                 break;
             case AnomalyKinds.TraceErrorSurge:
                 break; // the failure guard below is the whole rule
-            case AnomalyKinds.LlmErrorSurge:
-                builder.Flag(RecoveryFeature.Errors); // a failed model call is an error span
-                break;
             case AnomalyKinds.RetrievalDegradation:
                 builder.Lower(0.05, RecoveryFeature.RetrievalTopScore);
                 builder.Flag(RecoveryFeature.EmptyRetrievals);

@@ -211,7 +211,8 @@ public sealed class PcaTraceDetectorTests
 
         Assert.NotNull(detector.Model);
         Assert.Equal(1, detector.Model.Version);
-        Assert.True(detector.ModelSwappedAtTrace > 400);
+        // Swapped once the 400 traces had gone through: at the 401st at the earliest (a fast training is done by then).
+        Assert.True(detector.ModelSwappedAtTrace >= 400, $"swapped at trace {detector.ModelSwappedAtTrace}");
     }
 
     [Fact]

@@ -44,4 +44,27 @@ public sealed class JsonStringsTests
         Assert.Equal("a\nbé", Encoding.UTF8.GetString(destination[..length]));
         Assert.Equal(-1, JsonStrings.Unescape(payload, 0, 3, destination));
     }
+
+    [Theory]
+    [InlineData("{\"n\": 7}", 7L)]
+    [InlineData("{'n': 7}", 7L)]
+    [InlineData("{\"a\":{\"n\":7}}", 7L)]
+    [InlineData("{\"text\":\"say \\\"n\\\": 9\",\"n\":7}", 7L)]
+    public void Counts_are_found_in_decoded_text_but_not_inside_string_values(string text, long expected)
+    {
+        Assert.True(JsonStrings.TryFindCount(Encoding.UTF8.GetBytes(text), "n"u8, out var count));
+        Assert.Equal(expected, count);
+    }
+
+    [Theory]
+    [InlineData("{\\\"n\\\":7}", 7L)]
+    [InlineData("{\\u0022n\\u0022: 7}", 7L)]
+    [InlineData("{\\\"t\\\":\\\"\\\\\\\"n\\\\\\\": 9\\\",\\\"n\\\":7}", 7L)]
+    [InlineData("{\\\"n\\\":7\\n}", 7L)]
+    public void Counts_are_found_in_raw_json_string_content_with_either_quote_escape(string raw, long expected)
+    {
+        Assert.True(JsonStrings.TryFindCount(Encoding.UTF8.GetBytes(raw), "n"u8, out var count, raw: true));
+        Assert.Equal(expected, count);
+        Assert.False(JsonStrings.TryFindCount(Encoding.UTF8.GetBytes(raw), "n"u8, out _, raw: false));
+    }
 }

@@ -12,6 +12,7 @@ public sealed class ProviderNamesTests
     [InlineData("az.ai.openai", "azure.ai.openai")]
     [InlineData("vertex_ai", "gcp.vertex_ai")]
     [InlineData("gemini", "gcp.gemini")]
+    [InlineData("aws", "aws.bedrock")]
     [InlineData("google", "gcp.gemini")]
     [InlineData("mistralai", "mistral_ai")]
     [InlineData("xai", "x_ai")]

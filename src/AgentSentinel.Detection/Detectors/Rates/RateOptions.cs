@@ -53,7 +53,7 @@ public sealed class RateOptions
     public static IReadOnlyList<string> ShareKinds { get; } =
     [
         AnomalyKinds.LengthSurge, AnomalyKinds.ContentFilterSurge, AnomalyKinds.ToolErrorSurge, AnomalyKinds.TraceErrorSurge,
-        AnomalyKinds.ErrorAnsweredAround, AnomalyKinds.RetrievalDegradation, AnomalyKinds.LlmErrorSurge,
+        AnomalyKinds.ErrorAnsweredAround, AnomalyKinds.RetrievalDegradation,
     ];
 
     /// <summary>The kinds listed in <see cref="TraceShareKinds"/>.</summary>
