@@ -18,7 +18,7 @@ internal static class SentinelCli
           run           consume the trace topic, detect, remediate (production)
                         --config FILE      JSON configuration (env AGENTSENTINEL__Section__Key overrides)
           demo          the embedded demo: mock Kafka + private redis-server + a simulated agent fleet
-                        --agents N (20)  --duration 90s  --seed N (7)  --report FILE.json  [--config FILE]
+                        --agents N (20)  --duration 120s  --seed N (7)  --report FILE.json  [--config FILE]
           replay        run the pipeline over recorded Kafka record values, in event time, no Kafka or Redis
                         --input PATH  [--format auto|otlp_proto|otlp_json]  --report FILE.json  [--config FILE]
           check-config  validate a configuration file and exit
