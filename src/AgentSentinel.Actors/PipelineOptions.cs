@@ -33,11 +33,12 @@ public sealed class PipelineOptions
     public TimeSpan MaxFutureSkew { get; set; } = TimeSpan.FromMinutes(10);
 
     /// <summary>
-    /// Event time follows the slowest partition: the watermark is the smallest of each source partition's largest span
-    /// end, over the partitions that delivered a record within this much processing time. A partition that is catching up
-    /// (after a rebalance or an outage) holds event time back instead of having its traces closed early and its agents
-    /// judged silent; one silent for longer (no traffic, or moved to another consumer) stops holding it. Null: one
-    /// watermark over all partitions (the largest span end seen anywhere). A replay has one partition: no effect.
+    /// Event time waits for a lagging partition: the watermark is the largest span end seen, but at most the slowest
+    /// partition's largest span end plus <see cref="TraceGrace"/>, over the partitions that delivered a record within this
+    /// much processing time. Partitions within the grace of each other change nothing (the grace absorbs that skew); one
+    /// that is catching up (after a rebalance or an outage) holds event time back instead of having its traces closed
+    /// early, its late spans dropped and its agents judged silent; one silent for longer (no traffic, or moved to another
+    /// consumer) stops holding it. Null: the largest span end seen anywhere. A replay has one partition: no effect.
     /// </summary>
     public TimeSpan? PartitionIdleTimeout { get; set; } = TimeSpan.FromSeconds(30);
 

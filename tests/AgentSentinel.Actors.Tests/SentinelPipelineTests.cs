@@ -91,11 +91,11 @@ public sealed class SentinelPipelineTests
             On(0, 1, Span(3, 1, 0, 10_000, 20_000, agent: "fast")),
         ]);
         await pipeline.DrainAsync(Ct);
-        Assert.Empty(observer.Traces); // event time is partition 1's: 0.5 s
+        Assert.Empty(observer.Traces); // event time waits for partition 1: 0.5 s + 2 s grace
 
         await Feed(pipeline, [On(1, 1, Span(1, 1, 0, 0, 1000, agent: "slow"), Span(4, 1, 0, 5000, 15_000, agent: "slow"))]);
         await pipeline.DrainAsync(Ct);
-        // Event time 15 s: trace 1 closes whole, and trace 2 (fast, root end 10 s + 2 s grace) with it; trace 3 not yet.
+        // Event time 17 s (15 s + grace): trace 1 closes whole, and trace 2 (fast, root end 10 s + 2 s grace) with it; trace 3 (20 s + 2 s) not yet.
         Assert.Equal([Trace(1).ToString(), Trace(2).ToString()], observer.Traces.Select(t => t.TraceId.ToString()).Order(StringComparer.Ordinal));
         Assert.Equal(2, observer.Traces.Single(t => t.TraceId == Trace(1)).Spans.Length);
 

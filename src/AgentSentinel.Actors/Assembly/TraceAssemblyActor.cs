@@ -14,9 +14,9 @@ namespace AgentSentinel.Actors.Assembly;
 /// </summary>
 /// <remarks>
 /// <para>
-/// Every record (and flush, and idle tick) is a <em>step</em>. The watermark after a step is the smallest of each
-/// active source partition's largest span end (<see cref="PipelineOptions.PartitionIdleTimeout"/>; with one partition,
-/// as in a replay, the largest span end seen), monotone; span ends beyond wall clock +
+/// Every record (and flush, and idle tick) is a <em>step</em>. The watermark after a step is the largest span end seen,
+/// held back to the slowest active source partition's largest span end plus the trace grace
+/// (<see cref="PipelineOptions.PartitionIdleTimeout"/>; one partition, as in a replay: the largest span end), monotone; span ends beyond wall clock +
 /// <see cref="PipelineOptions.MaxFutureSkew"/> are ignored. Each shard that has spans in the step, or every shard when the watermark moved, gets one message and
 /// answers when it has applied it. Once every shard has answered a step and all earlier steps are released, the step is
 /// released: its closed agent traces are sorted by (completion time, trace id, agent) and sent to the agent router,
@@ -284,7 +284,7 @@ internal sealed class TraceAssemblyActor : ReceiveActor, IWithTimers
 
     /// <summary>
     /// Records <paramref name="recordMax"/> for the record's partition and returns the event time every active partition
-    /// has reached (see <see cref="PipelineOptions.PartitionIdleTimeout"/>).
+    /// has reached, plus <see cref="PipelineOptions.TraceGrace"/> (see <see cref="PipelineOptions.PartitionIdleTimeout"/>).
     /// </summary>
     private long PartitionWatermark(RecordPosition position, long recordMax)
     {
@@ -321,7 +321,9 @@ internal sealed class TraceAssemblyActor : ReceiveActor, IWithTimers
             }
         }
 
-        return slowest != long.MaxValue ? slowest : fastest;
+        // Partitions within TraceGrace of each other close nothing early (the grace already absorbs that much skew), so
+        // only a partition further behind holds event time back: no added delay in steady operation.
+        return slowest == long.MaxValue ? fastest : Math.Min(fastest, SaturatingAdd(slowest, _options.TraceGrace.Ticks * 100));
     }
 
     private long MaxEnd(AgentSpan[] spans)
