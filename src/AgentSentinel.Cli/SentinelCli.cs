@@ -11,6 +11,9 @@ internal static class SentinelCli
     public const int Failed = 1;
     public const int UsageError = 2;
 
+    /// <summary><c>flags</c>: the operation was decided but its flag write has not landed yet (retried until it does).</summary>
+    public const int Pending = 3;
+
     private const string Usage = """
         usage: agentsentinel <command> [options]
 

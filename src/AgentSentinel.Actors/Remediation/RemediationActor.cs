@@ -1,6 +1,7 @@
 using AgentSentinel.Actors.Agents;
 using AgentSentinel.Actors.Hosting;
 using AgentSentinel.Core.Remediation;
+using AgentSentinel.Remediation.Admin;
 using AgentSentinel.Remediation.Lifecycle;
 using AgentSentinel.Remediation.Policies;
 using AgentSentinel.Telemetry;
@@ -45,6 +46,8 @@ internal sealed class RemediationActor : ReceiveActor, IWithTimers, IWithStash
     private readonly Queue<AuditOnly> _audits = new();
     private readonly bool _ordered;
     private readonly List<object> _held = [];
+    private readonly List<AdminReply> _pendingReplies = [];
+    private long _adminReplies;
     private long _heldWatermark = long.MinValue;
     private IActorRef _router = ActorRefs.Nobody;
     private KillSwitchState? _killSwitchPending;
@@ -175,12 +178,7 @@ internal sealed class RemediationActor : ReceiveActor, IWithTimers, IWithStash
             _engine.UpdatePolicies(m.Policies);
             Log.PoliciesApplied(_logger, m.Policies.Policies.Count, m.Policies.Source, m.Policies.Fingerprint);
         });
-        Receive<RemediationProtocol.AdminCommand>(m =>
-        {
-            var result = m.Operation(_engine, _effects);
-            Run();
-            Sender.Tell(result);
-        });
+        Receive<RemediationProtocol.AdminCommand>(OnAdminCommand);
         Receive<RemediationProtocol.GetOverview>(_ => Sender.Tell(_engine.Overview()));
         Receive<Renew>(_ =>
         {
@@ -195,16 +193,22 @@ internal sealed class RemediationActor : ReceiveActor, IWithTimers, IWithStash
         Receive<WriteCompleted>(OnWriteCompleted);
         Receive<WriteFailed>(OnWriteFailed);
         Receive<RetryWrite>(m => OnRetry(m.Agent));
-        Receive<KillSwitchWritten>(_ =>
+        Receive<KillSwitchWritten>(m =>
         {
-            _killSwitchPending = null;
-            _killSwitchAttempts = 0;
+            if (ReferenceEquals(m.State, _killSwitchPending))
+            {
+                _killSwitchPending = null;
+                _killSwitchAttempts = 0;
+            }
+
+            SettleAdminReplies();
         });
         Receive<KillSwitchFailed>(m => OnKillSwitchFailed(m));
         Receive<RetryKillSwitch>(_ => WriteKillSwitch());
         Receive<AuditWritten>(OnAuditWritten);
         Receive<AuditFailed>(OnAuditFailed);
         Receive<RetryAudit>(_ => WriteNextAudit());
+        Receive<AdminReplyDue>(m => SettleAdminReplies(m.Id));
     }
 
     private void HoldOrDecide(object report)
@@ -471,6 +475,7 @@ internal sealed class RemediationActor : ReceiveActor, IWithTimers, IWithStash
         var delay = BackoffDelay(_killSwitchAttempts);
         Log.KillSwitchWriteFailed(_logger, _killSwitchAttempts, delay, message.Cause);
         Timers.StartSingleTimer(KillSwitchRetryKey, RetryKillSwitch.Instance, delay);
+        SettleAdminReplies(killSwitchFailed: true);
     }
 
     // ---- flag writes (wall-clock time) ---------------------------------------------------------------------------
@@ -558,6 +563,7 @@ internal sealed class RemediationActor : ReceiveActor, IWithTimers, IWithStash
         }
 
         // agentsentinel_flag_writes_total is counted by the store, which knows each write's outcome.
+        SettleAdminReplies();
         CheckBarriers();
     }
 
@@ -573,6 +579,7 @@ internal sealed class RemediationActor : ReceiveActor, IWithTimers, IWithStash
                 var delay = BackoffDelay(state.FailedAttempts);
                 Log.FlagWriteFailed(_logger, desired.Incident, state.FailedAttempts, delay, message.Cause);
                 Timers.StartSingleTimer(state.RetryKey, new RetryWrite(state.Agent), delay);
+                SettleAdminReplies(failedAgent: message.Agent);
             }
             else
             {
@@ -640,6 +647,77 @@ internal sealed class RemediationActor : ReceiveActor, IWithTimers, IWithStash
             .Where(s => s.Desired is not null)
             .OrderBy(s => s.Agent, StringComparer.Ordinal)
             .Select(s => new RemediationProtocol.FlagStatus(s.Desired!, s.Applied, s.FailedAttempts))]);
+
+    // ---- manual operations: answered once their writes landed -----------------------------------------------------
+
+    /// <summary>
+    /// Carries out an operator's command. "Done" means written: the answer waits until the store confirmed every flag (and
+    /// kill-switch) write the command made; if one fails, or none is confirmed within <see cref="RemediationOptions.WriteTimeout"/>,
+    /// it answers <see cref="AdminStatus.Pending"/> at once (the writes are retried until they apply, as for automated
+    /// decisions).
+    /// </summary>
+    private void OnAdminCommand(RemediationProtocol.AdminCommand command)
+    {
+        var result = command.Operation(_engine, _effects);
+        List<(string Agent, long Version)>? writes = null;
+        KillSwitchState? killSwitch = null;
+        if (result.Status == AdminStatus.Done && _store is not null)
+        {
+            foreach (var effect in _effects)
+            {
+                switch (effect)
+                {
+                    case WriteFlag write:
+                        (writes ??= []).Add((write.Decision.Agent, write.Decision.Version));
+                        break;
+                    case WriteKillSwitch kill:
+                        killSwitch = kill.State;
+                        break;
+                }
+            }
+        }
+
+        Run();
+        if (writes is null && killSwitch is null)
+        {
+            Sender.Tell(result);
+            return;
+        }
+
+        var reply = new AdminReply(++_adminReplies, Sender, result, writes ?? [], killSwitch);
+        _pendingReplies.Add(reply);
+        Timers.StartSingleTimer(reply.TimerKey, new AdminReplyDue(reply.Id), _options.WriteTimeout);
+        SettleAdminReplies();
+    }
+
+    /// <summary>Answers the commands whose writes all landed (or were replaced by newer decisions); <paramref name="due"/> or a failed write answers pending.</summary>
+    private void SettleAdminReplies(long due = 0, string? failedAgent = null, bool killSwitchFailed = false)
+    {
+        for (var i = _pendingReplies.Count - 1; i >= 0; i--)
+        {
+            var reply = _pendingReplies[i];
+            AdminResult answer;
+            if (reply.Writes.TrueForAll(Landed) && (reply.KillSwitch is null || !ReferenceEquals(reply.KillSwitch, _killSwitchPending)))
+            {
+                answer = reply.Result;
+            }
+            else if (reply.Id == due || (killSwitchFailed && reply.KillSwitch is not null) || (failedAgent is not null && reply.Writes.Exists(w => w.Agent == failedAgent)))
+            {
+                answer = new AdminResult(AdminStatus.Pending, reply.Result.Message + "; the store has not confirmed the flag write yet: it is retried until it lands");
+            }
+            else
+            {
+                continue;
+            }
+
+            _pendingReplies.RemoveAt(i);
+            Timers.Cancel(reply.TimerKey);
+            reply.ReplyTo.Tell(answer);
+        }
+
+        bool Landed((string Agent, long Version) write) =>
+            !_writes.TryGetValue(write.Agent, out var state) || state.Applied || state.Desired is not { } desired || desired.Version != write.Version;
+    }
 
     // ---- barriers ------------------------------------------------------------------------------------------------------
 
@@ -755,6 +833,13 @@ internal sealed class RemediationActor : ReceiveActor, IWithTimers, IWithStash
         public HashSet<IActorRef>? Waiting { get; set; }
         public HashSet<IActorRef> Passed { get; } = [];
     }
+
+    private sealed record AdminReply(long Id, IActorRef ReplyTo, AdminResult Result, List<(string Agent, long Version)> Writes, KillSwitchState? KillSwitch)
+    {
+        public string TimerKey => "admin-reply:" + Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private sealed record AdminReplyDue(long Id);
 
     private sealed record WriteCompleted(string Agent, long Version, FlagWriteOutcome Outcome);
 

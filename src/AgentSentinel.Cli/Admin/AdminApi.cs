@@ -199,6 +199,7 @@ internal static class AdminApi
         var code = result.Status switch
         {
             AdminStatus.Done or AdminStatus.Unchanged => StatusCodes.Status200OK,
+            AdminStatus.Pending => StatusCodes.Status202Accepted,
             AdminStatus.NotFound => StatusCodes.Status404NotFound,
             _ => StatusCodes.Status400BadRequest,
         };

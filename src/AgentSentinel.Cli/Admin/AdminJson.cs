@@ -65,6 +65,7 @@ internal static class AdminWire
     public static string StatusName(AdminStatus status) => status switch
     {
         AdminStatus.Done => "done",
+        AdminStatus.Pending => "pending",
         AdminStatus.Unchanged => "unchanged",
         AdminStatus.NotFound => "not_found",
         _ => "invalid",

@@ -14,7 +14,8 @@ namespace AgentSentinel.Cli.Commands;
 /// instance's admin API (<see cref="AdminApi"/>). The URL comes from <c>--url</c>, else <c>AGENTSENTINEL_ADMIN_URL</c>, else
 /// <see cref="DefaultUrl"/>; the token from <c>--token-file</c>, else <c>AGENTSENTINEL_ADMIN_TOKEN</c>, never from the command
 /// line (it would leak into shell history and the process list). Exit codes: 0 done or unchanged, 1 refused or failed
-/// (not found, invalid, unauthorized, unreachable), 2 usage.
+/// (not found, invalid, unauthorized, unreachable), 2 usage, 3 pending (decided, but the store has not confirmed the flag
+/// write yet: the instance retries it until it lands).
 /// </summary>
 internal static class FlagsCommand
 {
@@ -160,10 +161,12 @@ internal static class FlagsCommand
     {
         var reply = Deserialize(body, AdminJsonContext.Default.AdminReply);
         var ok = status == HttpStatusCode.OK && reply is { Status: "done" or "unchanged" };
+        var pending = status == HttpStatusCode.Accepted && reply is { Status: "pending" };
+        var code = ok ? SentinelCli.Ok : pending ? SentinelCli.Pending : SentinelCli.Failed;
         if (call.Json && reply is not null)
         {
             await output.WriteLineAsync(body).ConfigureAwait(false);
-            return ok ? SentinelCli.Ok : SentinelCli.Failed;
+            return code;
         }
 
         var line = (status, reply) switch
@@ -172,12 +175,12 @@ internal static class FlagsCommand
                 $"agentsentinel flags: unauthorized: {call.BaseUrl} refused the token (check --token-file or {TokenVariable})",
             (HttpStatusCode.NotFound, null) =>
                 $"agentsentinel flags: no admin API at {call.BaseUrl} (is Admin:Tokens configured on that instance?)",
-            (_, { } r) when ok => $"{r.Status}: {Printable(r.Message)}",
+            (_, { } r) when ok || pending => $"{r.Status}: {Printable(r.Message)}",
             (_, { } r) => $"agentsentinel flags: {r.Status}: {Printable(r.Message)}",
             _ => string.Create(CultureInfo.InvariantCulture, $"agentsentinel flags: {call.BaseUrl} answered {(int)status} {status}"),
         };
         await output.WriteLineAsync(line).ConfigureAwait(false);
-        return ok ? SentinelCli.Ok : SentinelCli.Failed;
+        return code;
     }
 
     private static async Task<int> PrintAsync(string body, TextWriter output)

@@ -42,8 +42,13 @@ public sealed record AdminResult(AdminStatus Status, string Message);
 
 public enum AdminStatus
 {
-    /// <summary>Done (and written unless in dry run).</summary>
+    /// <summary>Done: decided, and its flags written to the store (audited only in dry run).</summary>
     Done,
+    /// <summary>
+    /// Decided and in force in AgentSentinel, but the store has not confirmed the flag write yet (it failed or is slow):
+    /// the write is retried until it applies, as for automated decisions.
+    /// </summary>
+    Pending,
     /// <summary>Nothing to do (e.g. clearing an agent that has no incident).</summary>
     Unchanged,
     /// <summary>The agent is unknown to remediation.</summary>

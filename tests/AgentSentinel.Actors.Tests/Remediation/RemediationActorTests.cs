@@ -714,4 +714,37 @@ public sealed class RemediationActorTests : Akka.TestKit.Xunit2.TestKit
         Assert.True(after.KillSwitch);
         Assert.Equal(0, after.AgentsInFallback);
     }
+    [Fact]
+    public async Task A_manual_operation_answers_done_only_once_the_store_confirmed_its_flag()
+    {
+        var remediation = Start(_store);
+        var admin = new ActorRemediationAdmin(remediation, TimeSpan.FromSeconds(30));
+        _store.Hold();
+
+        var pin = admin.PinAsync(new PinRequest("b", FlagRoute.Fallback, "human", null, new OperatorNote("bob")), CancellationToken.None);
+        Assert.Equal(1, (await admin.ListAsync(CancellationToken.None)).AgentsInFallback); // the actor has decided the pin…
+        Assert.False(pin.IsCompleted); // …but has not answered: the write is held
+        Assert.Null(_store.Current("b"));
+
+        _store.Release();
+        Assert.Equal(AdminStatus.Done, (await pin).Status);
+        Assert.Equal(FlagRoute.Fallback, _store.Current("b")!.Route); // answered after the write, not before
+    }
+
+    [Fact]
+    public async Task A_manual_operation_whose_write_fails_answers_pending_and_the_flag_lands_on_retry()
+    {
+        var remediation = Start(_store);
+        var admin = new ActorRemediationAdmin(remediation, TimeSpan.FromSeconds(30));
+        _store.FailNext(1);
+
+        var pinned = await admin.PinAsync(new PinRequest("b", FlagRoute.Fallback, "human", null, new OperatorNote("bob")), CancellationToken.None);
+        Assert.Equal(AdminStatus.Pending, pinned.Status);
+        Assert.Contains("retried", pinned.Message, StringComparison.Ordinal);
+
+        AwaitCondition(() => _store.Current("b") is { Route: FlagRoute.Fallback }, TimeSpan.FromSeconds(10), Poll);
+        Assert.Equal(1, _store.Applied.Count(d => d.Agent == "b"));
+        Assert.Equal(AdminStatus.Done, (await admin.ClearAsync("b", new OperatorNote("bob"), CancellationToken.None)).Status);
+        Assert.Equal(FlagRoute.Primary, _store.Current("b")!.Route);
+    }
 }

@@ -192,40 +192,57 @@ public sealed class LifecycleEndToEndTests(InfrastructureFixture infrastructure)
     [Fact]
     public async Task An_operator_pins_and_clears_an_agent_with_the_cli_through_the_admin_api_and_the_flag_follows()
     {
-        const string Token = "a-long-enough-operator-token-0123456789";
-        await using var run = await Run.StartAsync(infrastructure, Policies, configure: s => s.Admin.Tokens["alice"] = Token);
-        var settings = run.Settings;
-        settings.Metrics.Host = "127.0.0.1";
-        settings.Metrics.Port = 0;
-        await using var endpoint = await MetricsEndpoint.StartAsync(settings.Metrics, () => true, () => true, NullLoggerFactory.Instance, CancellationToken.None,
-            app => AgentSentinel.Cli.Admin.AdminApi.Map(app, run.Host.Pipeline.Admin, settings.Admin));
-        var tokenFile = Path.Combine(Path.GetTempPath(), "agentsentinel-token-" + Guid.NewGuid().ToString("N"));
-        await File.WriteAllTextAsync(tokenFile, Token);
+        await using var run = await Run.StartAsync(infrastructure, Policies, configure: s => s.Admin.Tokens["alice"] = OperatorCli.Token);
+        await using var cli = await OperatorCli.StartAsync(run);
+
+        var (pinned, pinOutput) = await cli.RunAsync("flags", "pin", "--agent", "support/eu-1", "--route", "fallback", "--fallback", "human", "--note", "investigating");
+        Assert.Equal((SentinelCli.Ok, "done: "), (pinned, pinOutput[..6]));
+
+        // "done" means written: the flag and its audit entry are in Redis when the command returns.
+        var flag = await run.FlagAsync("support/eu-1");
+        Assert.Equal(("fallback", "human"), (flag["route"], flag["fallback"]));
+        var audit = Assert.Single(await run.AuditAsync("support/eu-1"));
+        Assert.Equal(("pinned", "operator:alice", "investigating"), (audit["transition"], audit["actor"], audit["detail"]));
+
+        var (listed, listOutput) = await cli.RunAsync("flags", "list", "--json");
+        Assert.Equal(SentinelCli.Ok, listed);
+        Assert.Contains("support/eu-1", listOutput, StringComparison.Ordinal);
+
+        var (cleared, _) = await cli.RunAsync("flags", "clear", "--agent", "support/eu-1");
+        Assert.Equal(SentinelCli.Ok, cleared);
+        Assert.Equal("primary", (await run.FlagAsync("support/eu-1"))["route"]);
+        Assert.Equal("cleared", (await run.AuditAsync("support/eu-1"))[^1]["transition"]);
+    }
+
+    [Fact]
+    public async Task An_operators_pin_while_redis_is_down_answers_pending_and_the_flag_lands_once_redis_is_back()
+    {
+        await using var run = await Run.StartAsync(infrastructure, Policies, configure: s =>
+        {
+            s.Admin.Tokens["alice"] = OperatorCli.Token;
+            s.Remediation.WriteTimeout = TimeSpan.FromMilliseconds(300);
+            s.Remediation.RetryInitialDelay = TimeSpan.FromMilliseconds(100);
+            s.Remediation.RetryMaxDelay = TimeSpan.FromMilliseconds(400);
+        });
+        await using var cli = await OperatorCli.StartAsync(run);
+
+        await infrastructure.Redis.SuspendAsync();
+        int pinned;
+        string output;
         try
         {
-            var url = endpoint.Url.ToString();
-            var (pinned, pinOutput) = await CliAsync("flags", "pin", "--agent", "support/eu-1", "--route", "fallback", "--fallback", "human", "--note", "investigating", "--url", url, "--token-file", tokenFile);
-            Assert.Equal(SentinelCli.Ok, pinned);
-            Assert.StartsWith("done: ", pinOutput, StringComparison.Ordinal);
-
-            var flag = await run.FlagAsync("support/eu-1");
-            Assert.Equal(("fallback", "human"), (flag["route"], flag["fallback"]));
-            var audit = Assert.Single(await run.AuditAsync("support/eu-1"));
-            Assert.Equal(("pinned", "operator:alice", "investigating"), (audit["transition"], audit["actor"], audit["detail"]));
-
-            var (listed, listOutput) = await CliAsync("flags", "list", "--json", "--url", url, "--token-file", tokenFile);
-            Assert.Equal(SentinelCli.Ok, listed);
-            Assert.Contains("support/eu-1", listOutput, StringComparison.Ordinal);
-
-            var (cleared, _) = await CliAsync("flags", "clear", "--agent", "support/eu-1", "--url", url, "--token-file", tokenFile);
-            Assert.Equal(SentinelCli.Ok, cleared);
-            Assert.Equal("primary", (await run.FlagAsync("support/eu-1"))["route"]);
-            Assert.Equal("cleared", (await run.AuditAsync("support/eu-1"))[^1]["transition"]);
+            (pinned, output) = await cli.RunAsync("flags", "pin", "--agent", "support/eu-2", "--route", "fallback", "--fallback", "cached");
         }
         finally
         {
-            File.Delete(tokenFile);
+            await infrastructure.Redis.ResumeAsync();
         }
+
+        Assert.Equal(SentinelCli.Pending, pinned);
+        Assert.StartsWith("pending: pinned to fallback", output, StringComparison.Ordinal);
+        var flag = await Eventually.ValueAsync(async () => (await run.FlagAsync("support/eu-2")) is { Count: > 0 } f ? f : null, "the pin's flag after Redis came back");
+        Assert.Equal(("fallback", "cached"), (flag["route"], flag["fallback"]));
+        Assert.Single(await run.AuditAsync("support/eu-2"), e => e["transition"] == "pinned");
     }
 
     private static async Task<(int Code, string Output)> CliAsync(params string[] args)
@@ -233,6 +250,41 @@ public sealed class LifecycleEndToEndTests(InfrastructureFixture infrastructure)
         var output = new StringWriter();
         var code = await SentinelCli.RunAsync(args, output, output);
         return (code, output.ToString());
+    }
+
+    /// <summary>The admin API of a run's host on a free loopback port, and the CLI pointed at it with an operator's token file.</summary>
+    private sealed class OperatorCli : IAsyncDisposable
+    {
+        public const string Token = "a-long-enough-operator-token-0123456789";
+        private readonly MetricsEndpoint _endpoint;
+        private readonly string _tokenFile;
+
+        private OperatorCli(MetricsEndpoint endpoint, string tokenFile)
+        {
+            _endpoint = endpoint;
+            _tokenFile = tokenFile;
+        }
+
+        public static async Task<OperatorCli> StartAsync(Run run)
+        {
+            var settings = run.Settings;
+            settings.Metrics.Host = "127.0.0.1";
+            settings.Metrics.Port = 0;
+            var endpoint = await MetricsEndpoint.StartAsync(settings.Metrics, () => true, () => true, NullLoggerFactory.Instance, CancellationToken.None,
+                app => AgentSentinel.Cli.Admin.AdminApi.Map(app, run.Host.Pipeline.Admin, settings.Admin));
+            var tokenFile = Path.Combine(Path.GetTempPath(), "agentsentinel-token-" + Guid.NewGuid().ToString("N"));
+            await File.WriteAllTextAsync(tokenFile, Token);
+            return new OperatorCli(endpoint, tokenFile);
+        }
+
+        public Task<(int Code, string Output)> RunAsync(params string[] args) =>
+            CliAsync([.. args, "--url", _endpoint.Url.ToString(), "--token-file", _tokenFile]);
+
+        public async ValueTask DisposeAsync()
+        {
+            await _endpoint.DisposeAsync();
+            File.Delete(_tokenFile);
+        }
     }
 
     /// <summary>One test's world: its own topic, key prefix and consumer group on the shared mock cluster and redis-server.</summary>
