@@ -98,6 +98,7 @@ public sealed class LifecycleEndToEndTests(InfrastructureFixture infrastructure)
         var sick = run.Fleet(3, faulty: 1, faultFrom: 25, faultTo: 45)[0];
         await run.Driver.RunAsync(60, () => run.Updates(sick.Name).Any(u => u.Cause == "opened"));
         var opened = run.Updates(sick.Name).Single();
+        await run.Host.Pipeline.DrainAsync(); // the step's settle is bounded: on a loaded machine the write may still be in flight
         var before = await run.FlagAsync(sick.Name);
 
         await run.RestartHostAsync();
@@ -164,6 +165,7 @@ public sealed class LifecycleEndToEndTests(InfrastructureFixture infrastructure)
         // opens (flip 1), probes (2) and fails back to fallback (3): its next probe is held by the flip cap.
         await run.Driver.RunAsync(80, () => run.Updates().Any(u => u.Limit == "blast_radius") && run.Updates().Any(u => u.Cause == "probe_failed"));
         await run.Driver.RunAsync(run.Driver.Elapsed + 15);
+        await run.Host.Pipeline.DrainAsync();
         var opened = run.Updates().First(u => u.Cause == "opened" && u.Phase == "fallback");
         var held = run.Updates().First(u => u.Limit == "blast_radius");
         Assert.NotEqual(opened.Agent, held.Agent);
