@@ -16,4 +16,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 4003, Level = LogLevel.Critical, Message = "The Kafka receiver stopped with a fatal error")]
     public static partial void ReceiverFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 4010, Level = LogLevel.Warning, Message = "The admin API is on and {MetricsUrl} is plain HTTP on a non-loopback address: bearer tokens cross the network in clear text unless TLS is in front (set Metrics:TlsCertificateFile and Metrics:TlsKeyFile, or bind Metrics:Host to 127.0.0.1)")]
+    public static partial void AdminWithoutTls(ILogger logger, string metricsUrl);
 }

@@ -37,6 +37,7 @@ internal static class SentinelCli
                         | unpin|ack|clear --agent A | kill-switch [status|on|off]   [--note TEXT] [--json]
                         --url URL (env AGENTSENTINEL_ADMIN_URL, http://127.0.0.1:9464)
                         --token-file FILE (or env AGENTSENTINEL_ADMIN_TOKEN; never a token on the command line)
+                        --ca-file FILE (or env AGENTSENTINEL_ADMIN_CA_FILE): trust this PEM CA for an https URL
         """;
 
     private static Task<int> EvalAsync(string[] args, TextWriter output, CancellationToken cancellationToken) =>

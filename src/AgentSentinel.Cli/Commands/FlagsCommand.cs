@@ -1,6 +1,9 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
+using System.Security.Authentication;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
 using AgentSentinel.Cli.Admin;
@@ -13,7 +16,8 @@ namespace AgentSentinel.Cli.Commands;
 /// <c>agentsentinel flags list|pin|unpin|ack|clear|kill-switch</c>: manual remediation operations through a running
 /// instance's admin API (<see cref="AdminApi"/>). The URL comes from <c>--url</c>, else <c>AGENTSENTINEL_ADMIN_URL</c>, else
 /// <see cref="DefaultUrl"/>; the token from <c>--token-file</c>, else <c>AGENTSENTINEL_ADMIN_TOKEN</c>, never from the command
-/// line (it would leak into shell history and the process list). Exit codes: 0 done or unchanged, 1 refused or failed
+/// line (it would leak into shell history and the process list). An https URL is checked against the system's trust store,
+/// or against <c>--ca-file</c> (else <c>AGENTSENTINEL_ADMIN_CA_FILE</c>) only, for a private CA. Exit codes: 0 done or unchanged, 1 refused or failed
 /// (not found, invalid, unauthorized, unreachable), 2 usage, 3 pending (decided, but the store has not confirmed the flag
 /// write yet: the instance retries it until it lands).
 /// </summary>
@@ -22,6 +26,7 @@ internal static class FlagsCommand
     public const string DefaultUrl = "http://127.0.0.1:9464";
     public const string UrlVariable = "AGENTSENTINEL_ADMIN_URL";
     public const string TokenVariable = "AGENTSENTINEL_ADMIN_TOKEN";
+    public const string CaFileVariable = "AGENTSENTINEL_ADMIN_CA_FILE";
 
     private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(30);
 
@@ -286,7 +291,7 @@ internal static class FlagsCommand
             throw new UsageException($"--token is not accepted (a token on the command line leaks into shell history and the process list): use --token-file FILE or {TokenVariable}");
         }
 
-        var arguments = CommandArguments.Parse(args, [.. valueOptions, "url", "token-file"], ["json"]);
+        var arguments = CommandArguments.Parse(args, [.. valueOptions, "url", "token-file", "ca-file"], ["json"]);
         var url = arguments.Get("url") ?? (environment(UrlVariable) is { Length: > 0 } fromEnvironment ? fromEnvironment : DefaultUrl);
         if (!Uri.TryCreate(url, UriKind.Absolute, out var baseUri) || (baseUri.Scheme != Uri.UriSchemeHttp && baseUri.Scheme != Uri.UriSchemeHttps))
         {
@@ -322,11 +327,36 @@ internal static class FlagsCommand
             throw new UsageException("the admin token must be printable ASCII without spaces");
         }
 
-        return new Invocation(arguments, baseUri, token);
+        var caFile = arguments.Get("ca-file") ?? (environment(CaFileVariable) is { Length: > 0 } caFromEnvironment ? caFromEnvironment : null);
+        X509Certificate2Collection? trusted = null;
+        if (caFile is not null)
+        {
+            if (baseUri.Scheme != Uri.UriSchemeHttps)
+            {
+                throw new UsageException($"--ca-file applies to an https URL, not '{baseUri}'");
+            }
+
+            trusted = new X509Certificate2Collection();
+            try
+            {
+                trusted.ImportFromPemFile(caFile);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or CryptographicException)
+            {
+                throw new UsageException($"--ca-file: cannot read a PEM certificate from {caFile}: {e.Message}");
+            }
+
+            if (trusted.Count == 0)
+            {
+                throw new UsageException($"--ca-file: {caFile} holds no PEM certificate");
+            }
+        }
+
+        return new Invocation(arguments, baseUri, token, trusted);
     }
 
     /// <summary>One parsed invocation: its options, the API's base URL and the token.</summary>
-    private sealed class Invocation(CommandArguments arguments, Uri baseUrl, string token)
+    private sealed class Invocation(CommandArguments arguments, Uri baseUrl, string token, X509Certificate2Collection? trusted)
     {
         public CommandArguments Arguments { get; } = arguments;
 
@@ -337,7 +367,7 @@ internal static class FlagsCommand
         public async Task<(HttpStatusCode Status, string Body)> SendAsync(HttpMethod method, string path, byte[]? body, CancellationToken cancellationToken)
         {
             var target = new Uri(BaseUrl.GetLeftPart(UriPartial.Path).TrimEnd('/') + AdminWire.Prefix + path);
-            using var http = new HttpClient { Timeout = RequestTimeout };
+            using var http = new HttpClient(CreateHandler(), disposeHandler: true) { Timeout = RequestTimeout };
             using var request = new HttpRequestMessage(method, target);
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
             if (body is not null)
@@ -352,6 +382,10 @@ internal static class FlagsCommand
                 var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
                 return (response.StatusCode, text);
             }
+            catch (HttpRequestException e) when (e.InnerException is AuthenticationException tls)
+            {
+                throw new AdminUnreachableException($"the admin API at {BaseUrl} presented a certificate that is not trusted ({tls.Message}): pass its CA with --ca-file or {CaFileVariable}");
+            }
             catch (HttpRequestException e)
             {
                 throw new AdminUnreachableException($"cannot reach the admin API at {BaseUrl}: {e.Message}");
@@ -360,6 +394,23 @@ internal static class FlagsCommand
             {
                 throw new AdminUnreachableException($"no answer from the admin API at {BaseUrl} within {RequestTimeout.TotalSeconds:0}s");
             }
+        }
+
+        /// <summary>The system's trust store, or with <c>--ca-file</c> only the given certificates as roots (a private CA or a self-signed certificate).</summary>
+        private SocketsHttpHandler CreateHandler()
+        {
+            var handler = new SocketsHttpHandler();
+            if (trusted is not null)
+            {
+                handler.SslOptions.CertificateChainPolicy = new X509ChainPolicy
+                {
+                    TrustMode = X509ChainTrustMode.CustomRootTrust,
+                    RevocationMode = X509RevocationMode.NoCheck,
+                };
+                handler.SslOptions.CertificateChainPolicy.CustomTrustStore.AddRange(trusted);
+            }
+
+            return handler;
         }
     }
 }

@@ -28,6 +28,10 @@ internal static class RunCommand
         await using var endpoint = await MetricsEndpoint.StartAsync(settings.Metrics, () => host.IsLive, () => host.IsReady, loggers, cancellationToken,
             app => AdminApi.Map(app, host.Pipeline.Admin, settings.Admin)).ConfigureAwait(false);
         Log.Started(logger, "run", endpoint.Url + "metrics");
+        if (settings.Admin.Enabled && !settings.Metrics.UsesTls && !settings.Metrics.IsLoopbackOnly)
+        {
+            Log.AdminWithoutTls(logger, endpoint.Url.ToString());
+        }
 
         var exitCode = SentinelCli.Ok;
         try

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -10,16 +11,19 @@ namespace AgentSentinel.Cli.Hosting;
 
 /// <summary>
 /// The HTTP surface: <c>/metrics</c> (prometheus-net), <c>/health/live</c> (the process and its receive loop) and
-/// <c>/health/ready</c> (consuming and connected to Redis). Kestrel on <see cref="MetricsOptions"/>' host and port.
+/// <c>/health/ready</c> (consuming and connected to Redis), and the admin API when configured. Kestrel on
+/// <see cref="MetricsOptions"/>' host and port, HTTPS only when a TLS certificate is configured.
 /// </summary>
 internal sealed class MetricsEndpoint : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    private readonly X509Certificate2? _certificate;
 
-    private MetricsEndpoint(WebApplication app, Uri url)
+    private MetricsEndpoint(WebApplication app, Uri url, X509Certificate2? certificate)
     {
         _app = app;
         Url = url;
+        _certificate = certificate;
     }
 
     public Uri Url { get; }
@@ -31,10 +35,22 @@ internal sealed class MetricsEndpoint : IAsyncDisposable
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(loggers);
+        var certificate = options.UsesTls ? options.LoadCertificate() : null;
         builder.WebHost.ConfigureKestrel(k =>
         {
-            var address = options.Host is "0.0.0.0" or "*" ? IPAddress.Any : IPAddress.Parse(options.Host);
-            k.Listen(address, options.Port);
+            var address = options.Host switch
+            {
+                "0.0.0.0" or "*" => IPAddress.Any,
+                "localhost" => IPAddress.Loopback,
+                _ => IPAddress.Parse(options.Host),
+            };
+            k.Listen(address, options.Port, listen =>
+            {
+                if (certificate is not null)
+                {
+                    listen.UseHttps(certificate);
+                }
+            });
         });
         var app = builder.Build();
         app.MapMetrics("/metrics");
@@ -42,13 +58,14 @@ internal sealed class MetricsEndpoint : IAsyncDisposable
         app.MapGet("/health/ready", () => isReady() ? Results.Text("ready") : Results.Text("not ready", statusCode: 503));
         configure?.Invoke(app);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
-        var bound = app.Urls.FirstOrDefault() ?? $"http://{options.Host}:{options.Port}";
-        return new MetricsEndpoint(app, new Uri(bound.Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal).Replace("[::]", "127.0.0.1", StringComparison.Ordinal)));
+        var bound = app.Urls.FirstOrDefault() ?? $"{(certificate is null ? "http" : "https")}://{options.Host}:{options.Port}";
+        return new MetricsEndpoint(app, new Uri(bound.Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal).Replace("[::]", "127.0.0.1", StringComparison.Ordinal)), certificate);
     }
 
     public async ValueTask DisposeAsync()
     {
         await _app.StopAsync().ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
+        _certificate?.Dispose();
     }
 }

@@ -6,6 +6,9 @@ using AgentSentinel.Alerting;
 using AgentSentinel.Cli.Admin;
 using AgentSentinel.Redis.Flags;
 using AgentSentinel.Remediation.Policies;
+using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Configuration;
 
 namespace AgentSentinel.Cli.Hosting;
@@ -13,7 +16,7 @@ namespace AgentSentinel.Cli.Hosting;
 /// <summary>A configuration that cannot start the service; the message lists every problem, each naming its key.</summary>
 internal sealed class ConfigurationException(string message) : Exception(message);
 
-/// <summary>Where the metrics and health endpoints listen.</summary>
+/// <summary>Where the metrics, health and admin endpoints listen, and whether over TLS.</summary>
 internal sealed class MetricsOptions
 {
     public const string SectionName = "Metrics";
@@ -21,6 +24,17 @@ internal sealed class MetricsOptions
     public string Host { get; set; } = "0.0.0.0";
 
     public int Port { get; set; } = 9464;
+
+    /// <summary>A PEM certificate (chain) file: set with <see cref="TlsKeyFile"/>, the endpoint serves HTTPS only.</summary>
+    public string? TlsCertificateFile { get; set; }
+
+    /// <summary>The PEM private key of <see cref="TlsCertificateFile"/> (PKCS#8, PKCS#1 or SEC1, unencrypted).</summary>
+    public string? TlsKeyFile { get; set; }
+
+    public bool UsesTls => !string.IsNullOrWhiteSpace(TlsCertificateFile);
+
+    /// <summary>Whether the endpoint is reachable from other hosts.</summary>
+    public bool IsLoopbackOnly => Host is "localhost" || (IPAddress.TryParse(Host, out var address) && IPAddress.IsLoopback(address));
 
     public IEnumerable<string> Validate()
     {
@@ -33,6 +47,62 @@ internal sealed class MetricsOptions
         {
             yield return $"{SectionName}:Host is required";
         }
+        else if (Host is not ("*" or "localhost") && !IPAddress.TryParse(Host, out _))
+        {
+            yield return $"{SectionName}:Host must be an IP address, '*' or 'localhost' (was '{Host}')";
+        }
+
+        var hasCertificate = !string.IsNullOrWhiteSpace(TlsCertificateFile);
+        var hasKey = !string.IsNullOrWhiteSpace(TlsKeyFile);
+        if (hasCertificate != hasKey)
+        {
+            yield return hasCertificate
+                ? $"{SectionName}:TlsKeyFile is required with {SectionName}:TlsCertificateFile"
+                : $"{SectionName}:TlsCertificateFile is required with {SectionName}:TlsKeyFile";
+        }
+        else if (hasCertificate)
+        {
+            using var loaded = TryLoadCertificate(out var error);
+            if (loaded is null)
+            {
+                yield return error!;
+            }
+        }
+    }
+
+    /// <summary>Loads the TLS certificate with its key; <see cref="Validate"/> has checked that it can.</summary>
+    public X509Certificate2 LoadCertificate() =>
+        TryLoadCertificate(out var error) ?? throw new ConfigurationException(error!);
+
+    private X509Certificate2? TryLoadCertificate(out string? error)
+    {
+        error = null;
+        try
+        {
+            var certificate = X509Certificate2.CreateFromPemFile(TlsCertificateFile!, TlsKeyFile);
+            if (!certificate.HasPrivateKey)
+            {
+                certificate.Dispose();
+                error = $"{SectionName}:TlsKeyFile: {TlsKeyFile} holds no private key for {TlsCertificateFile}";
+                return null;
+            }
+
+            return certificate;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            error = $"{SectionName}:TlsCertificateFile/TlsKeyFile cannot be read: {e.Message}";
+        }
+        catch (CryptographicException e)
+        {
+            error = $"{SectionName}:TlsCertificateFile/TlsKeyFile is not a PEM certificate with its matching private key: {e.Message}";
+        }
+        catch (ArgumentException e)
+        {
+            error = $"{SectionName}:TlsCertificateFile/TlsKeyFile is not a PEM certificate with its matching private key: {e.Message}";
+        }
+
+        return null;
     }
 }
 

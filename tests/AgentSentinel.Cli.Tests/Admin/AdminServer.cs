@@ -24,7 +24,8 @@ internal sealed class AdminServer : IAsyncDisposable
 
     public Uri Url => _endpoint.Url;
 
-    public static async Task<AdminServer> StartAsync(bool enabled = true)
+    /// <param name="tls">Serve HTTPS with this certificate.</param>
+    public static async Task<AdminServer> StartAsync(bool enabled = true, Support.TestCertificate? tls = null)
     {
         var admin = new RecordingRemediationAdmin();
         var options = new AdminOptions();
@@ -35,7 +36,7 @@ internal sealed class AdminServer : IAsyncDisposable
         }
 
         var endpoint = await MetricsEndpoint.StartAsync(
-            new MetricsOptions { Host = "127.0.0.1", Port = 0 }, () => true, () => true, NullLoggerFactory.Instance, CancellationToken.None,
+            new MetricsOptions { Host = "127.0.0.1", Port = 0, TlsCertificateFile = tls?.CertificateFile, TlsKeyFile = tls?.KeyFile }, () => true, () => true, NullLoggerFactory.Instance, CancellationToken.None,
             app => AdminApi.Map(app, admin, options));
         return new AdminServer(endpoint, admin);
     }

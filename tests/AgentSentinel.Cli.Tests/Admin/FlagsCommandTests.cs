@@ -56,6 +56,31 @@ public sealed class FlagsCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Over_https_the_cli_trusts_the_ca_file_it_is_given_and_refuses_a_certificate_it_cannot_trust()
+    {
+        var certificate = TestCertificate.Create(_temp);
+        await using var server = await AdminServer.StartAsync(tls: certificate);
+        server.Admin.Add("team/planner-05");
+        var url = server.Url.ToString();
+        Assert.StartsWith("https://", url, StringComparison.Ordinal);
+
+        var (trusted, output) = await RunAsync("flags", "list", "--json", "--url", url, "--token-file", _aliceFile, "--ca-file", certificate.CertificateFile);
+        Assert.Equal(SentinelCli.Ok, trusted);
+        Assert.Contains("team/planner-05", output, StringComparison.Ordinal);
+
+        var (refused, refusal) = await RunAsync("flags", "ack", "--agent", "team/planner-05", "--url", url, "--token-file", _aliceFile);
+        Assert.Equal(SentinelCli.Failed, refused);
+        Assert.Contains("not trusted", refusal, StringComparison.Ordinal);
+        Assert.Contains("--ca-file", refusal, StringComparison.Ordinal);
+        Assert.Empty(server.Admin.Calls); // the untrusted attempt sent nothing, the token included
+        Assert.Equal(SentinelCli.Ok, (await RunAsync("flags", "ack", "--agent", "team/planner-05", "--url", url, "--token-file", _aliceFile, "--ca-file", certificate.CertificateFile)).Code);
+        Assert.Single(server.Admin.Calls);
+
+        var (misused, usage) = await RunAsync("flags", "list", "--url", _server.Url.ToString(), "--token-file", _aliceFile, "--ca-file", certificate.CertificateFile);
+        Assert.Equal((SentinelCli.UsageError, true), (misused, usage.Contains("--ca-file applies to an https URL", StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public async Task Control_characters_in_untrusted_agent_names_are_not_written_to_the_terminal()
     {
         _server.Admin.Add("evil\u001b[2Jagent");

@@ -1,5 +1,8 @@
 using AgentSentinel.Cli.Hosting;
 using AgentSentinel.Cli.Reports;
+using AgentSentinel.Cli.Tests.Support;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
 using AgentSentinel.Tests.Shared;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -39,5 +42,30 @@ public sealed class MetricsEndpointTests
         Assert.NotEmpty(names);
         Assert.All(names, name => Assert.DoesNotContain("\"" + name + "\"", metrics, StringComparison.Ordinal));
         Assert.DoesNotContain("get_weather", metrics, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task With_a_tls_certificate_the_endpoint_serves_https_only()
+    {
+        using var temp = new TempDirectory();
+        var certificate = TestCertificate.Create(temp);
+        await using var endpoint = await MetricsEndpoint.StartAsync(
+            new MetricsOptions { Host = "127.0.0.1", Port = 0, TlsCertificateFile = certificate.CertificateFile, TlsKeyFile = certificate.KeyFile },
+            () => true, () => true, NullLoggerFactory.Instance, CancellationToken.None);
+        Assert.Equal("https", endpoint.Url.Scheme);
+
+        // A client that trusts the certificate gets the endpoints…
+        using var trusting = new SocketsHttpHandler();
+        trusting.SslOptions.CertificateChainPolicy = new X509ChainPolicy { TrustMode = X509ChainTrustMode.CustomRootTrust, RevocationMode = X509RevocationMode.NoCheck };
+        trusting.SslOptions.CertificateChainPolicy.CustomTrustStore.ImportFromPemFile(certificate.CertificateFile);
+        using var https = new HttpClient(trusting, disposeHandler: false) { BaseAddress = endpoint.Url };
+        Assert.Equal("live", await https.GetStringAsync("/health/live"));
+
+        // …one that does not trust it is refused, and plain HTTP on the same port gets nothing.
+        using var untrusting = new HttpClient { BaseAddress = endpoint.Url };
+        var refused = await Assert.ThrowsAsync<HttpRequestException>(() => untrusting.GetStringAsync("/health/live"));
+        Assert.IsType<AuthenticationException>(refused.InnerException);
+        using var plain = new HttpClient { BaseAddress = new UriBuilder(endpoint.Url) { Scheme = "http" }.Uri };
+        await Assert.ThrowsAsync<HttpRequestException>(() => plain.GetStringAsync("/health/live"));
     }
 }

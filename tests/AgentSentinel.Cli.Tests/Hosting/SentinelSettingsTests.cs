@@ -59,6 +59,23 @@ public sealed class SentinelSettingsTests : IDisposable
         Assert.Contains(key, error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void A_tls_certificate_without_its_key_or_that_cannot_be_loaded_is_reported_with_its_key()
+    {
+        var certificate = TestCertificate.Create(_temp);
+        var other = TestCertificate.Create(_temp, "other");
+        var missingKey = new MetricsOptions { TlsCertificateFile = certificate.CertificateFile };
+        var mismatched = new MetricsOptions { TlsCertificateFile = certificate.CertificateFile, TlsKeyFile = other.KeyFile };
+        var absent = new MetricsOptions { TlsCertificateFile = _temp.File("absent.crt"), TlsKeyFile = certificate.KeyFile };
+        var good = new MetricsOptions { TlsCertificateFile = certificate.CertificateFile, TlsKeyFile = certificate.KeyFile };
+
+        Assert.Contains("Metrics:TlsKeyFile is required", Assert.Single(missingKey.Validate()), StringComparison.Ordinal);
+        Assert.StartsWith("Metrics:TlsCertificateFile/TlsKeyFile is not a PEM certificate with its matching private key", Assert.Single(mismatched.Validate()), StringComparison.Ordinal);
+        Assert.StartsWith("Metrics:TlsCertificateFile/TlsKeyFile cannot be read", Assert.Single(absent.Validate()), StringComparison.Ordinal);
+        Assert.Empty(good.Validate());
+        Assert.Contains("Metrics:Host", Assert.Single(new MetricsOptions { Host = "metrics.example" }.Validate()), StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("""{"Detection": {"WarmupSamples": "many"}}""", "Detection:WarmupSamples")]
     [InlineData("""{"Detection": {"WarmUp": 10}}""", "WarmUp")]
