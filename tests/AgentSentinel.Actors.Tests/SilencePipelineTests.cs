@@ -112,7 +112,7 @@ public sealed class SilencePipelineTests
 }
 
 /// <summary>How trace assembly passes event time on to the agents.</summary>
-public sealed class TraceAssemblyWatermarkTests : TestKit
+public sealed class TraceAssemblyWatermarkTests : SentinelTestKit
 {
     [Fact]
     public void The_watermark_goes_to_the_agents_after_the_steps_traces_at_most_once_per_interval()

@@ -21,7 +21,7 @@ namespace AgentSentinel.Actors.Tests.Agents;
 /// with one model call to <c>gpt-4o</c>; healthy traces use 1000–1190 tokens, bad ones eight times as many. The incident's
 /// fallback is <c>safe-model</c>.
 /// </summary>
-public sealed class AgentProbeTests : Akka.TestKit.Xunit2.TestKit
+public sealed class AgentProbeTests : SentinelTestKit
 {
     private const string Fallback = "safe-model";
     private const int WarmUpTraces = 60;

@@ -15,7 +15,7 @@ using static AgentSentinel.Actors.Tests.TestSupport.TestSpans;
 
 namespace AgentSentinel.Actors.Tests.Agents;
 
-public sealed class AgentRouterTests : Akka.TestKit.Xunit2.TestKit
+public sealed class AgentRouterTests : SentinelTestKit
 {
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(10);
     private readonly RecordingObserver _observer = new();

@@ -14,7 +14,7 @@ using static AgentSentinel.Actors.Tests.TestSupport.TestSpans;
 namespace AgentSentinel.Actors.Tests.Agents;
 
 /// <summary>Watermark advances reach the agents, silences go where anomalies go, and passivation waits for a silence.</summary>
-public sealed class AgentSilenceTests : Akka.TestKit.Xunit2.TestKit
+public sealed class AgentSilenceTests : SentinelTestKit
 {
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(20);
 

@@ -19,7 +19,7 @@ namespace AgentSentinel.Actors.Tests.Remediation;
 /// after 10 s, probes last 30 s): writes and their retries, restart, dry run, renewal, barriers, manual operations, and
 /// what it tells the agent router.
 /// </summary>
-public sealed class RemediationActorTests : Akka.TestKit.Xunit2.TestKit
+public sealed class RemediationActorTests : SentinelTestKit
 {
     private const string TraceHex = "0123456789abcdef0123456789abcdef";
     private static readonly DateTimeOffset WallStart = new(2025, 6, 1, 12, 0, 0, TimeSpan.Zero);
@@ -717,6 +717,7 @@ public sealed class RemediationActorTests : Akka.TestKit.Xunit2.TestKit
     [Fact]
     public async Task A_manual_operation_answers_done_only_once_the_store_confirmed_its_flag()
     {
+        _options.WriteTimeout = TimeSpan.FromMinutes(1); // the answer waits for the held write, however slow the machine
         var remediation = Start(_store);
         var admin = new ActorRemediationAdmin(remediation, TimeSpan.FromSeconds(30));
         _store.Hold();

@@ -38,7 +38,25 @@ public sealed class AlertmanagerProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Starts the binary on <paramref name="port"/>, or on a free port (another one if that one was taken meanwhile).</summary>
     public static async Task<AlertmanagerProcess> StartAsync(string webhookUrl, int? port = null)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var (started, output) = await TryStartAsync(webhookUrl, port ?? FreePort.Next());
+            if (started is not null)
+            {
+                return started;
+            }
+
+            if (port is not null || attempt == 5 || !output.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+            {
+                throw new InvalidOperationException($"prometheus-alertmanager did not become ready:\n{output}");
+            }
+        }
+    }
+
+    private static async Task<(AlertmanagerProcess? Started, string Output)> TryStartAsync(string webhookUrl, int p)
     {
         Assert.True(
             File.Exists(BinaryPath),
@@ -60,7 +78,6 @@ public sealed class AlertmanagerProcess : IAsyncDisposable
                     send_resolved: true
             """);
 
-        var p = port ?? FreePort.Next();
         var info = new ProcessStartInfo(BinaryPath)
         {
             RedirectStandardError = true,
@@ -81,7 +98,7 @@ public sealed class AlertmanagerProcess : IAsyncDisposable
         process.BeginOutputReadLine();
 
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(1) };
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
         while (DateTime.UtcNow < deadline)
         {
             if (process.HasExited)
@@ -94,7 +111,7 @@ public sealed class AlertmanagerProcess : IAsyncDisposable
                 using var ready = await http.GetAsync(am.Url + "/-/ready");
                 if (ready.IsSuccessStatusCode)
                 {
-                    return am;
+                    return (am, string.Empty);
                 }
             }
             catch (HttpRequestException)
@@ -107,9 +124,8 @@ public sealed class AlertmanagerProcess : IAsyncDisposable
             await Task.Delay(50);
         }
 
-        var output = am.Output;
         await am.DisposeAsync();
-        throw new InvalidOperationException($"prometheus-alertmanager on port {p} did not become ready:\n{output}");
+        return (null, $"port {p}: {am.Output}");
     }
 
     /// <summary>The alerts Alertmanager holds (GET /api/v2/alerts), as JSON.</summary>

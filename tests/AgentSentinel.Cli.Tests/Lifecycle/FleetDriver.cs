@@ -61,6 +61,9 @@ internal sealed class FleetDriver : IAsyncDisposable
 
     public long StartUnixNano => _startUnixNano;
 
+    /// <summary>Set while a test holds Redis down: a step then waits at most 500 ms for the drain and the flag reads.</summary>
+    public bool StoreHeld { get; set; }
+
     public static async Task<FleetDriver> StartAsync(IReadOnlyList<SimulatedAgent> agents, string redis, string keyPrefix, string bootstrapServers, string topic)
     {
         var connection = await ConnectionMultiplexer.ConnectAsync(new ConfigurationOptions
@@ -120,8 +123,9 @@ internal sealed class FleetDriver : IAsyncDisposable
     /// </summary>
     private async Task SettleAsync()
     {
-        // Bounded: while a test holds Redis down, neither the drain (writes in flight) nor the reads can finish.
-        using var patience = new CancellationTokenSource(TimeSpan.FromMilliseconds(500));
+        // While a test holds Redis down, neither the drain (writes in flight) nor the reads can finish: bounded then.
+        // Otherwise a slow machine only slows the step.
+        using var patience = new CancellationTokenSource(StoreHeld ? TimeSpan.FromMilliseconds(500) : TimeSpan.FromSeconds(60));
         try
         {
             if (Host is { } host)
@@ -144,7 +148,8 @@ internal sealed class FleetDriver : IAsyncDisposable
             return;
         }
 
-        var deadline = DateTime.UtcNow.AddSeconds(5);
+        // A restarted host first waits out its predecessor's session (6 s) before it is assigned the partitions.
+        var deadline = DateTime.UtcNow.AddSeconds(60);
         while (DateTime.UtcNow < deadline)
         {
             var stats = host.Receiver.Statistics;
@@ -155,6 +160,8 @@ internal sealed class FleetDriver : IAsyncDisposable
 
             await Task.Delay(2);
         }
+
+        throw new TimeoutException($"the host did not take the fleet's records within 60 s ({host.Receiver.Statistics.RecordsConsumed} of {_records - _recordsBeforeHost})");
     }
 
     public async ValueTask DisposeAsync()

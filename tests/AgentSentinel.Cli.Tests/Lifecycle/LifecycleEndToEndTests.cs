@@ -130,6 +130,7 @@ public sealed class LifecycleEndToEndTests(InfrastructureFixture infrastructure)
         var sick = run.Fleet(3, faulty: 1, faultFrom: 25, faultTo: 200)[0];
         await run.Driver.RunAsync(22);
 
+        run.Driver.StoreHeld = true;
         await infrastructure.Redis.SuspendAsync();
         try
         {
@@ -140,6 +141,7 @@ public sealed class LifecycleEndToEndTests(InfrastructureFixture infrastructure)
         finally
         {
             await infrastructure.Redis.ResumeAsync();
+            run.Driver.StoreHeld = false;
         }
 
         var flag = await Eventually.ValueAsync(async () => (await run.FlagAsync(sick.Name)) is { Count: > 0 } f ? f : null, "the flag after Redis came back");
@@ -343,6 +345,7 @@ public sealed class LifecycleEndToEndTests(InfrastructureFixture infrastructure)
             settings.Remediation.PolicyFile = policyFile;
             settings.Remediation.DryRun = dryRun;
             settings.Pipeline.IdleWatermarkAdvance = TimeSpan.FromMilliseconds(200);
+            settings.Remediation.WriteTimeout = TimeSpan.FromSeconds(30); // a loaded machine slows a write; only a down Redis fails it
             configure?.Invoke(settings);
             var redis = await ConnectionMultiplexer.ConnectAsync(new ConfigurationOptions
             {
@@ -402,8 +405,13 @@ public sealed class LifecycleEndToEndTests(InfrastructureFixture infrastructure)
             return keys;
         }
 
-        private Task<SentinelHost> StartHostAsync() =>
-            SentinelHost.StartAsync(_settings, [_incidents], NullLoggerFactory.Instance, TimeProvider.System, CancellationToken.None);
+        /// <summary>Starts a host and waits until it is connected to Redis (before that, writes fail at once and are retried).</summary>
+        private async Task<SentinelHost> StartHostAsync()
+        {
+            var host = await SentinelHost.StartAsync(_settings, [_incidents], NullLoggerFactory.Instance, TimeProvider.System, CancellationToken.None);
+            await Eventually.TrueAsync(() => host.FlagStore.IsConnected, "the host connected to Redis");
+            return host;
+        }
 
         public async ValueTask DisposeAsync()
         {

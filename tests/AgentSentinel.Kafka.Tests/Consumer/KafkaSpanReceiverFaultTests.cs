@@ -108,7 +108,9 @@ public sealed class KafkaSpanReceiverFaultTests(MockClusterFixture fixture, ITes
 
         var sink = new RecordingSink();
         var logger = new CapturingLogger<KafkaSpanReceiver>();
-        await using var receiver = Receiver(Options(cluster, topic, group), sink, logger: logger);
+        var options = Options(cluster, topic, group);
+        options.Consumer["session.timeout.ms"] = "2000"; // the outage below must outlast it
+        await using var receiver = Receiver(options, sink, logger: logger);
         await receiver.StartAsync(CancellationToken.None);
         await Eventually(() => sink.Count >= 100, "the first 100 records");
 

@@ -31,7 +31,7 @@ internal static class KafkaTestKit
         };
         options.Consumer["fetch.wait.max.ms"] = "10";
         options.Consumer["auto.commit.interval.ms"] = "100";
-        options.Consumer["session.timeout.ms"] = "2000";
+        options.Consumer["session.timeout.ms"] = "6000"; // a heartbeat thread starved on a loaded machine must not cost the membership
         options.Consumer["heartbeat.interval.ms"] = "200";
         options.Producer["linger.ms"] = "1";
         return options;
