@@ -1,3 +1,6 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using AgentSentinel.Actors;
 using AgentSentinel.Detection;
 using AgentSentinel.Kafka;
@@ -6,9 +9,6 @@ using AgentSentinel.Alerting;
 using AgentSentinel.Cli.Admin;
 using AgentSentinel.Redis.Flags;
 using AgentSentinel.Remediation.Policies;
-using System.Net;
-using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Configuration;
 
 namespace AgentSentinel.Cli.Hosting;
@@ -25,7 +25,7 @@ internal sealed class MetricsOptions
 
     public int Port { get; set; } = 9464;
 
-    /// <summary>A PEM certificate (chain) file: set with <see cref="TlsKeyFile"/>, the endpoint serves HTTPS only.</summary>
+    /// <summary>A PEM file whose first certificate is the server's: set with <see cref="TlsKeyFile"/>, the endpoint serves HTTPS only.</summary>
     public string? TlsCertificateFile { get; set; }
 
     /// <summary>The PEM private key of <see cref="TlsCertificateFile"/> (PKCS#8, PKCS#1 or SEC1, unencrypted).</summary>
@@ -33,7 +33,7 @@ internal sealed class MetricsOptions
 
     public bool UsesTls => !string.IsNullOrWhiteSpace(TlsCertificateFile);
 
-    /// <summary>Whether the endpoint is reachable from other hosts.</summary>
+    /// <summary>Whether only this host can reach the endpoint (a loopback address).</summary>
     public bool IsLoopbackOnly => Host is "localhost" || (IPAddress.TryParse(Host, out var address) && IPAddress.IsLoopback(address));
 
     public IEnumerable<string> Validate()
@@ -93,11 +93,7 @@ internal sealed class MetricsOptions
         {
             error = $"{SectionName}:TlsCertificateFile/TlsKeyFile cannot be read: {e.Message}";
         }
-        catch (CryptographicException e)
-        {
-            error = $"{SectionName}:TlsCertificateFile/TlsKeyFile is not a PEM certificate with its matching private key: {e.Message}";
-        }
-        catch (ArgumentException e)
+        catch (Exception e) when (e is CryptographicException or ArgumentException)
         {
             error = $"{SectionName}:TlsCertificateFile/TlsKeyFile is not a PEM certificate with its matching private key: {e.Message}";
         }
